@@ -1,0 +1,168 @@
+using System.Data;
+using System.Runtime.CompilerServices;
+using Dapper;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+
+namespace Tickets.Data;
+
+/// <summary>
+/// Runs units of work as whole transactions under one resilience pipeline: a transaction is retried only when
+/// PostgreSQL is known to have rolled it back (serialization failure, deadlock, a connection lost before COMMIT
+/// was sent). A failure during COMMIT is never retried — its outcome is unknown — and surfaces as
+/// <see cref="DatabaseUnavailableException"/>, as does anything still failing after the retries.
+/// </summary>
+public sealed class Database
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly ResiliencePipeline _pipeline;
+    private readonly ILogger<Database> _logger;
+
+    public Database(NpgsqlDataSource dataSource, ILogger<Database> logger, DatabaseResilienceOptions? options = null)
+    {
+        _dataSource = dataSource;
+        _logger = logger;
+        _pipeline = BuildPipeline(options ?? new DatabaseResilienceOptions(), logger);
+    }
+
+    public NpgsqlDataSource DataSource => _dataSource;
+
+    public Task<T> InTransactionAsync<T>(
+        Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>> work,
+        CancellationToken cancellationToken,
+        IsolationLevel isolation = IsolationLevel.ReadCommitted) =>
+        RunAsync(async ct =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(ct);
+            await using var transaction = await connection.BeginTransactionAsync(isolation, ct);
+            var result = await work(connection, transaction, ct);
+            try
+            {
+                await transaction.CommitAsync(ct);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException)
+            {
+                throw new CommitOutcomeUnknownException(ex);
+            }
+            return result;
+        }, cancellationToken);
+
+    /// <summary>A read, or a single autocommit statement, with the same retry rules.</summary>
+    public Task<T> WithConnectionAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        RunAsync(async ct =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(ct);
+            return await work(connection, ct);
+        }, cancellationToken);
+
+    private async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _pipeline.ExecuteAsync(static async (state, ct) => await state(ct), work, cancellationToken);
+        }
+        catch (CommitOutcomeUnknownException ex)
+        {
+            _logger.LogError(ex.InnerException, "Connection failed during COMMIT; the transaction's outcome is unknown");
+            throw new DatabaseUnavailableException("The database connection failed during commit.", ex.InnerException);
+        }
+        catch (BrokenCircuitException ex)
+        {
+            throw new DatabaseUnavailableException("The database is unavailable (circuit open).", ex);
+        }
+        catch (Exception ex) when ((IsUnavailable(ex) || IsSafeToRetry(ex)) && !cancellationToken.IsCancellationRequested)
+        {
+            throw new DatabaseUnavailableException("The database is unavailable.", ex);
+        }
+    }
+
+    private static ResiliencePipeline BuildPipeline(DatabaseResilienceOptions options, ILogger logger)
+    {
+        var builder = new ResiliencePipelineBuilder();
+        builder.AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(IsSafeToRetry),
+            MaxRetryAttempts = options.MaxRetryAttempts,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = options.RetryBaseDelay,
+            OnRetry = args =>
+            {
+                logger.LogWarning(args.Outcome.Exception, "Retrying database transaction, attempt {Attempt}", args.AttemptNumber + 1);
+                return ValueTask.CompletedTask;
+            },
+        });
+        // Fail fast while the database is down instead of making every request wait for a connect timeout.
+        builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(IsUnavailable),
+            FailureRatio = 0.5,
+            MinimumThroughput = options.CircuitMinimumThroughput,
+            SamplingDuration = TimeSpan.FromSeconds(5),
+            BreakDuration = options.CircuitBreakDuration,
+            OnOpened = args =>
+            {
+                logger.LogError("Database circuit opened for {BreakDuration}", args.BreakDuration);
+                return ValueTask.CompletedTask;
+            },
+            OnClosed = _ =>
+            {
+                logger.LogInformation("Database circuit closed");
+                return ValueTask.CompletedTask;
+            },
+        });
+        return builder.Build();
+    }
+
+    /// <summary>PostgreSQL rolled the transaction back, or it never reached COMMIT.</summary>
+    internal static bool IsSafeToRetry(Exception ex) => ex switch
+    {
+        CommitOutcomeUnknownException => false,
+        PostgresException pg => pg.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected
+            || pg.IsTransient,
+        NpgsqlException npgsql => npgsql.IsTransient,
+        _ => false,
+    };
+
+    /// <summary>The server is unreachable, shutting down or out of connections: not the transaction's fault.</summary>
+    internal static bool IsUnavailable(Exception ex) => ex switch
+    {
+        CommitOutcomeUnknownException => true,
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal)
+            || pg.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
+                or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections,
+        NpgsqlException npgsql => npgsql.IsTransient,
+        TimeoutException => true,
+        _ => false,
+    };
+
+    private sealed class CommitOutcomeUnknownException(Exception inner) : Exception("Commit outcome unknown.", inner);
+}
+
+public sealed record DatabaseResilienceOptions
+{
+    public int MaxRetryAttempts { get; init; } = 3;
+    public TimeSpan RetryBaseDelay { get; init; } = TimeSpan.FromMilliseconds(40);
+    public int CircuitMinimumThroughput { get; init; } = 20;
+    public TimeSpan CircuitBreakDuration { get; init; } = TimeSpan.FromSeconds(2);
+}
+
+internal static class DapperSetup
+{
+    // Columns are snake_case, properties PascalCase. Dapper's switch is process-wide; setting it from a module
+    // initializer guarantees it is on before any query of this assembly runs, whichever host loads it.
+#pragma warning disable CA2255 // The engine owns its SQL mapping; no host should have to remember this switch.
+    [ModuleInitializer]
+#pragma warning restore CA2255
+    internal static void Initialize()
+    {
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+        // Dapper tags DateTime parameters as DbType.DateTime, which Npgsql maps to "timestamp without time zone"
+        // and then refuses UTC values for. Every time column here is timestamptz.
+        SqlMapper.AddTypeMap(typeof(DateTime), DbType.DateTimeOffset);
+        SqlMapper.AddTypeMap(typeof(DateTime?), DbType.DateTimeOffset);
+    }
+}

@@ -1,0 +1,48 @@
+namespace Tickets.Data;
+
+// Expected outcomes of engine operations: values, not exceptions. The API maps each to a status and a code.
+
+public enum HoldOutcome
+{
+    Held,
+    EventNotFound,
+    InvalidQuantity,
+    SalesNotOpen,
+    SalesClosed,
+    LimitExceeded,
+    SoldOut,
+}
+
+public readonly record struct HoldResult(HoldOutcome Outcome, Reservation? Reservation = null);
+
+public enum ChangeOutcome
+{
+    /// <summary>The reservation moved to the requested state.</summary>
+    Changed,
+    /// <summary>It was already in the requested state (a repeated confirm): nothing changed.</summary>
+    Unchanged,
+    NotFound,
+    WrongState,
+    /// <summary>The hold expired before it could be confirmed; its seats are back on sale.</summary>
+    Expired,
+}
+
+public readonly record struct ChangeResult(ChangeOutcome Outcome, Reservation? Reservation = null);
+
+public enum EventUpdateOutcome
+{
+    Updated,
+    NotFound,
+    CapacityBelowCommitted,
+    InvalidSalesWindow,
+}
+
+public readonly record struct EventUpdateResult(EventUpdateOutcome Outcome, Event? Event = null);
+
+public readonly record struct SweepResult(int Holds, int Seats);
+
+/// <summary>
+/// The database could not be reached, or a commit's outcome is unknown. Thrown after the safe retries are
+/// spent; the API answers 503 with Retry-After. Not an expected business outcome, so an exception.
+/// </summary>
+public sealed class DatabaseUnavailableException(string message, Exception? inner) : Exception(message, inner);

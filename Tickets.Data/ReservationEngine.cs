@@ -1,0 +1,417 @@
+using Dapper;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Tickets.Data;
+
+public sealed record HoldRequest(Guid UserId, Guid EventId, int Quantity);
+
+/// <summary>
+/// Hold, confirm, release, cancel and the expiry sweep.
+/// Lock order, everywhere: the event row first (<c>FOR NO KEY UPDATE</c>), then its reservations. Every writer
+/// of a reservation holds its event's row lock, so under that lock an event's reservations are stable and no two
+/// writers can deadlock. <c>NO KEY UPDATE</c> rather than <c>UPDATE</c>: we never change the key, and the weaker
+/// lock does not conflict with the <c>KEY SHARE</c> locks that foreign-key checks on reservations take.
+/// All expiry decisions use the database clock, read once per transaction right after the lock.
+/// </summary>
+public sealed class ReservationEngine(Database database, ILogger<ReservationEngine> logger)
+{
+    private const string ReservationColumns = "id, event_id, user_id, quantity, status, created_at, expires_at, confirmed_at, ended_at";
+
+    public int SweepBatchSize { get; init; } = 1000;
+
+    public async Task<HoldResult> HoldAsync(HoldRequest request, CancellationToken cancellationToken)
+    {
+        if (!IsValidQuantity(request.Quantity))
+        {
+            return new HoldResult(HoldOutcome.InvalidQuantity);
+        }
+        var results = await database.InTransactionAsync(
+            (connection, transaction, ct) => HoldInTransactionAsync(connection, transaction, request.EventId, [request], ct),
+            cancellationToken);
+        return results[0];
+    }
+
+    internal static bool IsValidQuantity(int quantity) => quantity is >= 1 and <= Limits.MaxQuantityPerHold;
+
+    /// <summary>
+    /// Decides and applies a batch of holds for one event inside the caller's transaction: one lock, requests
+    /// granted in order while seats last, one insert, one counter update. A single hold is a batch of one, so
+    /// the direct path and the hold combiner share every rule.
+    /// </summary>
+    internal async Task<HoldResult[]> HoldInTransactionAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid eventId, IReadOnlyList<HoldRequest> requests, CancellationToken ct)
+    {
+        const string lockSql = """
+            select id, available, sales_opens_at, sales_closes_at, max_tickets_per_user, hold_seconds, clock_timestamp() as now
+            from events
+            where id = @EventId
+            for no key update
+            """;
+        var ev = await connection.QuerySingleOrDefaultAsync<LockedEvent>(new CommandDefinition(lockSql, new { EventId = eventId }, transaction, cancellationToken: ct));
+        var results = new HoldResult[requests.Count];
+        if (ev is null)
+        {
+            Array.Fill(results, new HoldResult(HoldOutcome.EventNotFound));
+            return results;
+        }
+
+        var userTotals = ev.MaxTicketsPerUser is null
+            ? []
+            : await ActiveTicketsPerUserAsync(connection, transaction, ev, requests.Select(r => r.UserId).Distinct().ToArray(), ct);
+
+        var available = ev.Available;
+        var expiredReleased = false;
+        var expiresAt = ev.Now.AddSeconds(ev.HoldSeconds);
+        var granted = new List<Reservation>(requests.Count);
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var request = requests[i];
+            var userTotal = userTotals.GetValueOrDefault(request.UserId);
+            var refusal = Refusal(ev, request, userTotal);
+            if (refusal is null && request.Quantity > available && !expiredReleased)
+            {
+                // Short of seats: give back this event's expired holds now rather than when the sweeper runs.
+                available += await ReleaseExpiredOfEventAsync(connection, transaction, ev, ct);
+                expiredReleased = true;
+            }
+            if (refusal is null && request.Quantity > available)
+            {
+                refusal = HoldOutcome.SoldOut;
+            }
+            if (refusal is { } outcome)
+            {
+                results[i] = new HoldResult(outcome);
+                continue;
+            }
+            available -= request.Quantity;
+            userTotals[request.UserId] = userTotal + request.Quantity;
+            var reservation = new Reservation
+            {
+                Id = Guid.CreateVersion7(),
+                EventId = eventId,
+                UserId = request.UserId,
+                Quantity = request.Quantity,
+                Status = ReservationStatus.Hold,
+                CreatedAt = ev.Now,
+                ExpiresAt = expiresAt,
+            };
+            granted.Add(reservation);
+            results[i] = new HoldResult(HoldOutcome.Held, reservation);
+        }
+
+        if (granted.Count > 0)
+        {
+            const string insertSql = """
+                with inserted as (
+                    insert into reservations (id, event_id, user_id, quantity, status, created_at, expires_at)
+                    select id, @EventId, user_id, quantity, 'HOLD', @Now, @ExpiresAt
+                    from unnest(@Ids, @UserIds, @Quantities) as r (id, user_id, quantity)
+                )
+                update events
+                set available = available - @Seats, held = held + @Seats
+                where id = @EventId
+                """;
+            await connection.ExecuteAsync(new CommandDefinition(insertSql, new
+            {
+                EventId = eventId,
+                ev.Now,
+                ExpiresAt = expiresAt,
+                Ids = granted.Select(r => r.Id).ToArray(),
+                UserIds = granted.Select(r => r.UserId).ToArray(),
+                Quantities = granted.Select(r => r.Quantity).ToArray(),
+                Seats = granted.Sum(r => r.Quantity),
+            }, transaction, cancellationToken: ct));
+        }
+        return results;
+    }
+
+    private static HoldOutcome? Refusal(LockedEvent ev, HoldRequest request, int userTotal)
+    {
+        if (!IsValidQuantity(request.Quantity))
+        {
+            return HoldOutcome.InvalidQuantity;
+        }
+        if (ev.SalesOpensAt is { } opens && ev.Now < opens)
+        {
+            return HoldOutcome.SalesNotOpen;
+        }
+        if (ev.SalesClosesAt is { } closes && ev.Now >= closes)
+        {
+            return HoldOutcome.SalesClosed;
+        }
+        if (ev.MaxTicketsPerUser is { } max && userTotal + request.Quantity > max)
+        {
+            return HoldOutcome.LimitExceeded;
+        }
+        return null;
+    }
+
+    private static async Task<Dictionary<Guid, int>> ActiveTicketsPerUserAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, LockedEvent ev, Guid[] userIds, CancellationToken ct)
+    {
+        const string sql = """
+            select user_id, sum(quantity)::int as quantity
+            from reservations
+            where event_id = @EventId
+              and user_id = any(@UserIds)
+              and (status = 'CONFIRMED' or (status = 'HOLD' and expires_at > @Now))
+            group by user_id
+            """;
+        var rows = await connection.QueryAsync<(Guid UserId, int Quantity)>(new CommandDefinition(sql,
+            new { EventId = ev.Id, UserIds = userIds, ev.Now }, transaction, cancellationToken: ct));
+        return rows.ToDictionary(r => r.UserId, r => r.Quantity);
+    }
+
+    /// <returns>The seats given back.</returns>
+    private async Task<int> ReleaseExpiredOfEventAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, LockedEvent ev, CancellationToken ct)
+    {
+        const string sql = """
+            with expired as (
+                update reservations
+                set status = 'EXPIRED', ended_at = @Now
+                where event_id = @EventId and status = 'HOLD' and expires_at <= @Now
+                returning quantity
+            ), freed as (
+                select count(*)::int as holds, coalesce(sum(quantity), 0)::int as seats from expired
+            )
+            update events
+            set available = available + freed.seats, held = held - freed.seats
+            from freed
+            where events.id = @EventId and freed.seats > 0
+            returning freed.holds, freed.seats
+            """;
+        var freed = await connection.QuerySingleOrDefaultAsync<SweepRow>(new CommandDefinition(sql, new { EventId = ev.Id, ev.Now }, transaction, cancellationToken: ct));
+        if (freed is not null)
+        {
+            logger.LogInformation("Hold on {EventId} released {Holds} expired holds ({Seats} seats) before the sweeper", ev.Id, freed.Holds, freed.Seats);
+            return freed.Seats;
+        }
+        return 0;
+    }
+
+    public Task<ChangeResult> ConfirmAsync(Guid userId, Guid reservationId, CancellationToken cancellationToken) =>
+        ChangeAsync(reservationId, userId, Transition.Confirm, cancellationToken);
+
+    public Task<ChangeResult> ReleaseAsync(Guid userId, Guid reservationId, CancellationToken cancellationToken) =>
+        ChangeAsync(reservationId, userId, Transition.Release, cancellationToken);
+
+    /// <summary>An admin cancels a confirmed reservation (or a live hold); its seats go back on sale.</summary>
+    public Task<ChangeResult> CancelAsync(Guid reservationId, CancellationToken cancellationToken) =>
+        ChangeAsync(reservationId, ownerId: null, Transition.Cancel, cancellationToken);
+
+    private enum Transition
+    {
+        Confirm,
+        Release,
+        Cancel,
+    }
+
+    private Task<ChangeResult> ChangeAsync(Guid reservationId, Guid? ownerId, Transition transition, CancellationToken cancellationToken) =>
+        database.InTransactionAsync(async (connection, transaction, ct) =>
+        {
+            // A reservation's event never changes, so reading it before the lock is safe.
+            const string lockSql = """
+                select clock_timestamp()
+                from events
+                where id = (select event_id from reservations where id = @Id and (@OwnerId::uuid is null or user_id = @OwnerId::uuid))
+                for no key update
+                """;
+            var now = await connection.QuerySingleOrDefaultAsync<DateTime?>(new CommandDefinition(lockSql,
+                new { Id = reservationId, OwnerId = ownerId }, transaction, cancellationToken: ct));
+            if (now is not { } dbNow)
+            {
+                return new ChangeResult(ChangeOutcome.NotFound);
+            }
+            // Fresh snapshot, taken after the lock: no other writer can change this reservation until we commit.
+            const string readSql = $"select {ReservationColumns} from reservations where id = @Id";
+            var current = await connection.QuerySingleAsync<Reservation>(new CommandDefinition(readSql, new { Id = reservationId }, transaction, cancellationToken: ct));
+            var live = current.Status == ReservationStatus.Hold && current.ExpiresAt > dbNow;
+            var expiredNotSwept = current.Status == ReservationStatus.Hold && !live;
+
+            if (expiredNotSwept)
+            {
+                var expired = await ApplyAsync(connection, transaction, current, ReservationStatus.Expired, dbNow, ct);
+                logger.LogInformation("Reservation {ReservationId} of {EventId} expired at {Transition}", current.Id, current.EventId, transition);
+                return new ChangeResult(ChangeOutcome.Expired, expired);
+            }
+            var (target, already) = transition switch
+            {
+                Transition.Confirm => (ReservationStatus.Confirmed, ReservationStatus.Confirmed),
+                Transition.Release => (ReservationStatus.Released, ReservationStatus.Released),
+                _ => (ReservationStatus.Cancelled, ReservationStatus.Cancelled),
+            };
+            if (current.Status == already)
+            {
+                return new ChangeResult(ChangeOutcome.Unchanged, current);
+            }
+            if (current.Status == ReservationStatus.Expired && transition != Transition.Cancel)
+            {
+                return new ChangeResult(ChangeOutcome.Expired, current);
+            }
+            var allowed = live || (transition == Transition.Cancel && current.Status == ReservationStatus.Confirmed);
+            if (!allowed)
+            {
+                return new ChangeResult(ChangeOutcome.WrongState, current);
+            }
+            var changed = await ApplyAsync(connection, transaction, current, target, dbNow, ct);
+            logger.LogInformation("Reservation {ReservationId} of {EventId} went from {From} to {To} ({Quantity} seats)",
+                current.Id, current.EventId, current.Status, target, current.Quantity);
+            return new ChangeResult(ChangeOutcome.Changed, changed);
+        }, cancellationToken);
+
+    /// <summary>Moves one reservation to <paramref name="to"/> and its seats between the event's counters.</summary>
+    private static Task<Reservation> ApplyAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Reservation current, string to, DateTime now, CancellationToken ct)
+    {
+        var q = current.Quantity;
+        var (available, held, confirmed) = (current.Status, to) switch
+        {
+            (ReservationStatus.Hold, ReservationStatus.Confirmed) => (0, -q, q),
+            (ReservationStatus.Hold, _) => (q, -q, 0),
+            (ReservationStatus.Confirmed, ReservationStatus.Cancelled) => (q, 0, -q),
+            _ => throw new InvalidOperationException($"No transition from {current.Status} to {to}."),
+        };
+        const string sql = $"""
+            with counters as (
+                update events
+                set available = available + @Available, held = held + @Held, confirmed = confirmed + @Confirmed
+                where id = @EventId
+            )
+            update reservations
+            set status = @To,
+                confirmed_at = case when @To = 'CONFIRMED' then @Now else confirmed_at end,
+                ended_at = case when @To = 'CONFIRMED' then null else @Now end
+            where id = @Id and status = @From
+            returning {ReservationColumns}
+            """;
+        return connection.QuerySingleAsync<Reservation>(new CommandDefinition(sql, new
+        {
+            current.Id,
+            current.EventId,
+            From = current.Status,
+            To = to,
+            Now = now,
+            Available = available,
+            Held = held,
+            Confirmed = confirmed,
+        }, transaction, cancellationToken: ct));
+    }
+
+    /// <summary>The owner's reservation, or any reservation when <paramref name="ownerId"/> is null (admins).</summary>
+    public Task<Reservation?> GetAsync(Guid reservationId, Guid? ownerId, CancellationToken cancellationToken) =>
+        database.WithConnectionAsync(async (connection, ct) =>
+        {
+            const string sql = $"""
+                select {ReservationColumns}
+                from reservations
+                where id = @Id and (@OwnerId::uuid is null or user_id = @OwnerId::uuid)
+                """;
+            return await connection.QuerySingleOrDefaultAsync<Reservation>(new CommandDefinition(sql, new { Id = reservationId, OwnerId = ownerId }, cancellationToken: ct));
+        }, cancellationToken);
+
+    /// <summary>A user's reservations, newest first, keyset-paginated by id.</summary>
+    public Task<IReadOnlyList<Reservation>> ListForUserAsync(Guid userId, Guid? before, int limit, CancellationToken cancellationToken) =>
+        database.WithConnectionAsync<IReadOnlyList<Reservation>>(async (connection, ct) =>
+        {
+            const string sql = $"""
+                select {ReservationColumns}
+                from reservations
+                where user_id = @UserId and (@Before::uuid is null or id < @Before::uuid)
+                order by id desc
+                limit @Limit
+                """;
+            return (await connection.QueryAsync<Reservation>(new CommandDefinition(sql, new { UserId = userId, Before = before, Limit = limit }, cancellationToken: ct))).AsList();
+        }, cancellationToken);
+
+    /// <summary>
+    /// The sweeper: ends every expired hold as EXPIRED and gives its seats back, in bounded batches until none
+    /// is left. Safe on several instances at once and beside confirms: each batch locks its events first (in id
+    /// order, so sweepers never deadlock each other), and a hold moves out of HOLD exactly once because every
+    /// transition is conditional on the status it starts from.
+    /// </summary>
+    public async Task<SweepResult> ReleaseExpiredHoldsAsync(CancellationToken cancellationToken)
+    {
+        var total = new SweepResult(0, 0);
+        for (var batch = 0; batch < 10_000; batch++)
+        {
+            var (found, released) = await database.InTransactionAsync(SweepBatchAsync, cancellationToken);
+            total = new SweepResult(total.Holds + released.Holds, total.Seats + released.Seats);
+            // Stop when nothing is left, or when what is left is being ended by someone else right now.
+            if (!found || released.Holds == 0)
+            {
+                break;
+            }
+        }
+        if (total.Holds > 0)
+        {
+            logger.LogInformation("Sweeper released {Holds} expired holds ({Seats} seats)", total.Holds, total.Seats);
+        }
+        return total;
+    }
+
+    private async Task<(bool Found, SweepResult Released)> SweepBatchAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
+    {
+        const string candidatesSql = """
+            select event_id
+            from reservations
+            where status = 'HOLD' and expires_at <= clock_timestamp()
+            group by event_id
+            order by event_id
+            limit 100
+            """;
+        var eventIds = (await connection.QueryAsync<Guid>(new CommandDefinition(candidatesSql, transaction: transaction, cancellationToken: ct))).ToArray();
+        if (eventIds.Length == 0)
+        {
+            return (false, new SweepResult(0, 0));
+        }
+        const string lockSql = """
+            select max(clock_timestamp()) from (
+                select id from events where id = any(@EventIds) order by id for no key update
+            ) locked
+            """;
+        var now = await connection.QuerySingleAsync<DateTime>(new CommandDefinition(lockSql, new { EventIds = eventIds }, transaction, cancellationToken: ct));
+        // SKIP LOCKED: with the events locked no other writer should hold these rows; if one ever does, skip it
+        // rather than wait, and the next run takes it.
+        const string sweepSql = """
+            with batch as (
+                select id
+                from reservations
+                where event_id = any(@EventIds) and status = 'HOLD' and expires_at <= @Now
+                order by expires_at
+                limit @BatchSize
+                for update skip locked
+            ), expired as (
+                update reservations r
+                set status = 'EXPIRED', ended_at = @Now
+                from batch
+                where r.id = batch.id and r.status = 'HOLD'
+                returning r.event_id, r.quantity
+            ), per_event as (
+                select event_id, count(*)::int as holds, sum(quantity)::int as seats from expired group by event_id
+            ), counters as (
+                update events e
+                set available = e.available + p.seats, held = e.held - p.seats
+                from per_event p
+                where e.id = p.event_id
+            )
+            select coalesce(sum(holds), 0)::int as holds, coalesce(sum(seats), 0)::int as seats from per_event
+            """;
+        var released = await connection.QuerySingleAsync<SweepRow>(new CommandDefinition(sweepSql,
+            new { EventIds = eventIds, Now = now, BatchSize = SweepBatchSize }, transaction, cancellationToken: ct));
+        return (true, new SweepResult(released.Holds, released.Seats));
+    }
+
+    private sealed record LockedEvent
+    {
+        public Guid Id { get; init; }
+        public int Available { get; init; }
+        public DateTime? SalesOpensAt { get; init; }
+        public DateTime? SalesClosesAt { get; init; }
+        public int? MaxTicketsPerUser { get; init; }
+        public int HoldSeconds { get; init; }
+        public DateTime Now { get; init; }
+    }
+
+    private sealed record SweepRow(int Holds, int Seats);
+}

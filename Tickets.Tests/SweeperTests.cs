@@ -1,0 +1,109 @@
+using Dapper;
+using Tickets.Data;
+
+namespace Tickets.Tests;
+
+public sealed class SweeperTests(PostgresFixture db) : EngineTestBase(db)
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    [Fact]
+    public async Task Sweeper_ends_expired_holds_as_expired_and_returns_their_seats_in_batches()
+    {
+        var ev = await NewEventAsync(50);
+        var live = (await Engine.HoldAsync(new HoldRequest(await NewUserAsync(), ev.Id, 1), None)).Reservation!;
+        var expired = new List<Reservation>();
+        for (var i = 0; i < 7; i++)
+        {
+            expired.Add((await Engine.HoldAsync(new HoldRequest(await NewUserAsync(), ev.Id, 2), None)).Reservation!);
+        }
+        foreach (var r in expired)
+        {
+            await ExpireAsync(r.Id);
+        }
+        var engine = new ReservationEngine(Db.Database, Microsoft.Extensions.Logging.Abstractions.NullLogger<ReservationEngine>.Instance) { SweepBatchSize = 3 };
+
+        var result = await engine.ReleaseExpiredHoldsAsync(None);
+
+        Assert.Equal(new SweepResult(7, 14), result);
+        Assert.All(expired, r => Assert.Equal(ReservationStatus.Expired, engine.GetAsync(r.Id, null, None).Result!.Status));
+        Assert.Equal(ReservationStatus.Hold, (await engine.GetAsync(live.Id, null, None))!.Status);
+        Assert.Equal((49, 1), ((await ReloadAsync(ev.Id)).Available, (await ReloadAsync(ev.Id)).Held));
+        Assert.Equal(new SweepResult(0, 0), await engine.ReleaseExpiredHoldsAsync(None));
+        await AssertInvariantAsync();
+    }
+
+    [Fact]
+    public async Task Two_sweepers_at_once_release_each_hold_once()
+    {
+        var events = new List<Event>();
+        for (var e = 0; e < 5; e++)
+        {
+            events.Add(await NewEventAsync(100));
+        }
+        var holds = new List<Reservation>();
+        foreach (var ev in events)
+        {
+            for (var i = 0; i < 20; i++)
+            {
+                holds.Add((await Engine.HoldAsync(new HoldRequest(await NewUserAsync(), ev.Id, 1), None)).Reservation!);
+            }
+        }
+        await using (var connection = await Db.DataSource.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("update reservations set expires_at = now() - interval '1 second' where id = any(@Ids)", new { Ids = holds.Select(h => h.Id).ToArray() });
+        }
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => Task.Run(() =>
+            new ReservationEngine(Db.Database, Microsoft.Extensions.Logging.Abstractions.NullLogger<ReservationEngine>.Instance) { SweepBatchSize = 7 }
+                .ReleaseExpiredHoldsAsync(None))));
+
+        Assert.Equal(100, results.Sum(r => r.Holds));
+        Assert.Equal(100, results.Sum(r => r.Seats));
+        foreach (var ev in events)
+        {
+            Assert.Equal(100, (await ReloadAsync(ev.Id)).Available);
+        }
+        await AssertInvariantAsync();
+    }
+
+    [Fact]
+    public async Task Confirm_racing_the_sweeper_at_the_expiry_instant_ends_each_hold_exactly_once()
+    {
+        var ev = await NewEventAsync(1000);
+        var confirmed = 0;
+        var expired = 0;
+        for (var round = 0; round < 40; round++)
+        {
+            var user = await NewUserAsync();
+            var hold = (await Engine.HoldAsync(new HoldRequest(user, ev.Id, 1), None)).Reservation!;
+            await using (var connection = await Db.DataSource.OpenConnectionAsync())
+            {
+                // Expire a few milliseconds from now so the two sides meet at the boundary.
+                await connection.ExecuteAsync("update reservations set expires_at = clock_timestamp() + interval '3 milliseconds' where id = @Id", new { hold.Id });
+            }
+            var confirm = Task.Run(() => Engine.ConfirmAsync(user, hold.Id, None));
+            var sweep = Task.Run(async () => { await Task.Delay(Random.Shared.Next(0, 6)); return await Engine.ReleaseExpiredHoldsAsync(None); });
+            var (c, s) = (await confirm, await sweep);
+
+            var final = (await Engine.GetAsync(hold.Id, null, None))!;
+            if (c.Outcome == ChangeOutcome.Changed)
+            {
+                confirmed++;
+                Assert.Equal(ReservationStatus.Confirmed, final.Status);
+                Assert.Equal(0, s.Holds);
+            }
+            else
+            {
+                expired++;
+                Assert.Equal(ChangeOutcome.Expired, c.Outcome);
+                Assert.Equal(ReservationStatus.Expired, final.Status);
+            }
+            await AssertInvariantAsync();
+        }
+        var after = await ReloadAsync(ev.Id);
+        Assert.Equal(confirmed, after.Confirmed);
+        Assert.Equal(0, after.Held);
+        Assert.Equal(40, confirmed + expired);
+    }
+}
