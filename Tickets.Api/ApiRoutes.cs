@@ -1,0 +1,59 @@
+// The one table of HTTP routes. Tickets.Server maps it directly; the Functions app declares the same templates
+// in its [HttpTrigger] attributes (constants below), and a test checks the built functions.metadata against it.
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Tickets.Api;
+
+public sealed record ApiRoute(string Name, string Method, string Template, Func<HttpContext, Task<IResult>> Handle);
+
+public static class ApiRoutes
+{
+    /// <summary>Every route lives under this prefix (the Functions host's default routePrefix).</summary>
+    public const string Prefix = "api";
+
+    public const string Register = "auth/register";
+    public const string Token = "auth/token";
+    public const string Guest = "auth/guest";
+    public const string Events = "events";
+    public const string Event = "events/{id}";
+    public const string Hold = "reservations/hold";
+    public const string Reservations = "reservations";
+    public const string Reservation = "reservations/{id}";
+    public const string Confirm = "reservations/{id}/confirm";
+    public const string Cancel = "reservations/{id}/cancel";
+    public const string Health = "health";
+    public const string Live = "health/live";
+    public const string OpenApi = "openapi.json";
+    public const string Docs = "docs";
+
+    /// <summary>NCRONTAB (with seconds) of the expired-hold sweeper: every minute, on the minute.</summary>
+    public const string ReleaseExpiredHoldsSchedule = "0 */1 * * * *";
+
+    public static readonly IReadOnlyList<ApiRoute> All =
+    [
+        new("Register", "POST", Register, c => Auth(c).RegisterAsync(c)),
+        new("Token", "POST", Token, c => Auth(c).TokenAsync(c)),
+        new("Guest", "POST", Guest, c => Auth(c).GuestAsync(c)),
+        new("CreateEvent", "POST", Events, c => Events_(c).CreateAsync(c)),
+        new("ListEvents", "GET", Events, c => Events_(c).ListAsync(c)),
+        new("GetEvent", "GET", Event, c => Events_(c).GetAsync(c, Id(c))),
+        new("UpdateEvent", "PATCH", Event, c => Events_(c).UpdateAsync(c, Id(c))),
+        new("Hold", "POST", Hold, c => Res(c).HoldAsync(c)),
+        new("ListReservations", "GET", Reservations, c => Res(c).ListAsync(c)),
+        new("GetReservation", "GET", Reservation, c => Res(c).GetAsync(c, Id(c))),
+        new("Release", "DELETE", Reservation, c => Res(c).ReleaseAsync(c, Id(c))),
+        new("Confirm", "POST", Confirm, c => Res(c).ConfirmAsync(c, Id(c))),
+        new("Cancel", "POST", Cancel, c => Res(c).CancelAsync(c, Id(c))),
+        new("Health", "GET", Health, c => Ops(c).HealthAsync(c)),
+        new("Live", "GET", Live, c => Task.FromResult(HealthEndpoints.Live())),
+        new("OpenApi", "GET", OpenApi, c => Task.FromResult(DocsEndpoints.OpenApi())),
+        new("Docs", "GET", Docs, c => Task.FromResult(DocsEndpoints.Page())),
+    ];
+
+    private static string Id(HttpContext c) => c.Request.RouteValues["id"] as string ?? "";
+    private static AuthEndpoints Auth(HttpContext c) => c.RequestServices.GetRequiredService<AuthEndpoints>();
+    private static EventEndpoints Events_(HttpContext c) => c.RequestServices.GetRequiredService<EventEndpoints>();
+    private static ReservationEndpoints Res(HttpContext c) => c.RequestServices.GetRequiredService<ReservationEndpoints>();
+    private static HealthEndpoints Ops(HttpContext c) => c.RequestServices.GetRequiredService<HealthEndpoints>();
+}

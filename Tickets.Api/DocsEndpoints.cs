@@ -1,0 +1,23 @@
+// /api/openapi.json and /api/docs: the hand-written OpenAPI document and a self-contained page that renders it
+// (no CDN, so it works offline). A test keeps the document in step with the route table.
+using Microsoft.AspNetCore.Http;
+
+namespace Tickets.Api;
+
+public static class DocsEndpoints
+{
+    private static readonly Lazy<string> Document = new(() => Read("openapi.json"));
+    private static readonly Lazy<string> Html = new(() => Read("docs.html"));
+
+    public static IResult OpenApi() => TypedResults.Text(Document.Value, "application/json");
+
+    public static IResult Page() => TypedResults.Text(Html.Value, "text/html; charset=utf-8");
+
+    internal static string Read(string name)
+    {
+        using var stream = typeof(DocsEndpoints).Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"Embedded resource {name} is missing.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

@@ -1,0 +1,194 @@
+// /api/events: create and change (admin), list and read (anyone).
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Tickets.Data;
+
+namespace Tickets.Api;
+
+public sealed class EventEndpoints(EventStore events, TokenService tokens, ILogger<EventEndpoints> logger)
+{
+    public const int DefaultPageSize = 20;
+    public const int MaxPageSize = 100;
+
+    public async Task<IResult> CreateAsync(HttpContext context)
+    {
+        var (_, denied) = await Authenticate.RequireAsync(tokens, context, admin: true);
+        if (denied is not null)
+        {
+            return denied;
+        }
+        var (body, problem) = await ApiJson.ReadAsync<CreateEventRequest>(context.Request, context.RequestAborted);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        var name = body!.Name?.Trim();
+        var invalid = ValidateName(name)
+            ?? (body.Capacity is not { } capacity || capacity is < 1 or > Limits.MaxCapacity
+                ? $"capacity is required and must be between 1 and {Limits.MaxCapacity}." : null)
+            ?? ValidateWindow(body.SalesOpensAt?.UtcDateTime, body.SalesClosesAt?.UtcDateTime)
+            ?? ValidateMaxTickets(body.MaxTicketsPerUser)
+            ?? ValidateHoldSeconds(body.HoldSeconds);
+        if (invalid is not null)
+        {
+            return Problems.BadRequest(invalid);
+        }
+        var created = await events.CreateAsync(new NewEvent(name!, body.Capacity!.Value, body.SalesOpensAt?.UtcDateTime,
+            body.SalesClosesAt?.UtcDateTime, body.MaxTicketsPerUser, body.HoldSeconds ?? Limits.DefaultHoldSeconds), context.RequestAborted);
+        logger.LogInformation("Created event {EventId} with {Capacity} seats", created.Id, created.Capacity);
+        return TypedResults.Created($"/{ApiRoutes.Prefix}/events/{created.Id}", EventResponse.From(created));
+    }
+
+    public async Task<IResult> ListAsync(HttpContext context)
+    {
+        if (!TryReadPage(context.Request, out var limit, out var after, out var problem))
+        {
+            return problem!;
+        }
+        var page = await events.ListAsync(after, limit + 1, context.RequestAborted);
+        var items = page.Take(limit).Select(EventResponse.From).ToList();
+        return TypedResults.Ok(new Page<EventResponse>(items, page.Count > limit ? Cursor.Encode(items[^1].Id) : null));
+    }
+
+    public async Task<IResult> GetAsync(HttpContext context, string id)
+    {
+        var found = Guid.TryParse(id, out var eventId) ? await events.GetAsync(eventId, context.RequestAborted) : null;
+        return found is null ? EventNotFound() : TypedResults.Ok(EventResponse.From(found));
+    }
+
+    /// <summary>JSON merge-patch semantics: absent leaves a field, null clears an optional one.</summary>
+    public async Task<IResult> UpdateAsync(HttpContext context, string id)
+    {
+        var (_, denied) = await Authenticate.RequireAsync(tokens, context, admin: true);
+        if (denied is not null)
+        {
+            return denied;
+        }
+        var (document, problem) = await ApiJson.ReadDocumentAsync(context.Request, context.RequestAborted);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        using (document)
+        {
+            if (!TryReadChanges(document!.RootElement, out var changes, out var invalid))
+            {
+                return Problems.BadRequest(invalid!);
+            }
+            if (!Guid.TryParse(id, out var eventId))
+            {
+                return EventNotFound();
+            }
+            var result = await events.UpdateAsync(eventId, changes, context.RequestAborted);
+            return result.Outcome switch
+            {
+                EventUpdateOutcome.Updated => TypedResults.Ok(EventResponse.From(result.Event!)),
+                EventUpdateOutcome.NotFound => EventNotFound(),
+                EventUpdateOutcome.CapacityBelowCommitted => Problems.Conflict(ProblemCodes.CapacityBelowCommitted,
+                    "Capacity below seats already held or sold.", "Capacity cannot go below held + confirmed seats."),
+                EventUpdateOutcome.InvalidSalesWindow => Problems.BadRequest("salesOpensAt must be before salesClosesAt."),
+                _ => throw new InvalidOperationException($"Unexpected outcome {result.Outcome}"),
+            };
+        }
+    }
+
+    internal static bool TryReadChanges(JsonElement root, out EventChanges changes, out string? invalid)
+    {
+        changes = new EventChanges();
+        invalid = null;
+        foreach (var property in root.EnumerateObject())
+        {
+            var value = property.Value;
+            var isNull = value.ValueKind == JsonValueKind.Null;
+            switch (property.Name)
+            {
+                case "name" when value.ValueKind == JsonValueKind.String:
+                    var name = value.GetString()!.Trim();
+                    invalid = ValidateName(name);
+                    changes = changes with { Name = name };
+                    break;
+                case "capacity" when value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var capacity) && capacity is >= 1 and <= Limits.MaxCapacity:
+                    changes = changes with { Capacity = capacity };
+                    break;
+                case "salesOpensAt" when isNull:
+                    changes = changes with { ClearSalesOpensAt = true };
+                    break;
+                case "salesOpensAt" when value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out var opens):
+                    changes = changes with { SalesOpensAt = opens.UtcDateTime };
+                    break;
+                case "salesClosesAt" when isNull:
+                    changes = changes with { ClearSalesClosesAt = true };
+                    break;
+                case "salesClosesAt" when value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out var closes):
+                    changes = changes with { SalesClosesAt = closes.UtcDateTime };
+                    break;
+                case "maxTicketsPerUser" when isNull:
+                    changes = changes with { ClearMaxTicketsPerUser = true };
+                    break;
+                case "maxTicketsPerUser" when value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var max) && ValidateMaxTickets(max) is null:
+                    changes = changes with { MaxTicketsPerUser = max };
+                    break;
+                case "holdSeconds" when value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var hold) && ValidateHoldSeconds(hold) is null:
+                    changes = changes with { HoldSeconds = hold };
+                    break;
+                case "name" or "capacity" or "salesOpensAt" or "salesClosesAt" or "maxTicketsPerUser" or "holdSeconds":
+                    invalid = $"{property.Name} has an invalid value.";
+                    break;
+                default:
+                    invalid = $"Unknown or read-only field '{Truncate(property.Name)}'.";
+                    break;
+            }
+            if (invalid is not null)
+            {
+                return false;
+            }
+        }
+        if (changes.SalesOpensAt is { } o && changes.SalesClosesAt is { } c && o >= c)
+        {
+            invalid = "salesOpensAt must be before salesClosesAt.";
+            return false;
+        }
+        return true;
+    }
+
+    internal static bool TryReadPage(HttpRequest request, out int limit, out Guid? cursor, out IResult? problem)
+    {
+        limit = DefaultPageSize;
+        cursor = null;
+        problem = null;
+        var limitText = request.Query["limit"];
+        if (limitText.Count > 1 || (limitText.Count == 1 && (!int.TryParse(limitText[0], NumberStyles.None, CultureInfo.InvariantCulture, out limit)
+            || limit is < 1 or > MaxPageSize)))
+        {
+            problem = Problems.BadRequest($"limit must be an integer between 1 and {MaxPageSize}.");
+            return false;
+        }
+        var cursorText = request.Query["cursor"];
+        if (cursorText.Count > 1 || !Cursor.TryDecode(cursorText.ToString(), out cursor))
+        {
+            problem = Problems.BadRequest("cursor is not a value this API returned.");
+            return false;
+        }
+        return true;
+    }
+
+    private static IResult EventNotFound() => Problems.NotFound("No event has this id.", ProblemCodes.EventNotFound);
+
+    private static string? ValidateName(string? name) =>
+        string.IsNullOrEmpty(name) || name.Length > Limits.MaxEventNameLength
+            ? $"name is required and must be at most {Limits.MaxEventNameLength} characters." : null;
+
+    private static string? ValidateWindow(DateTime? opens, DateTime? closes) =>
+        opens is { } o && closes is { } c && o >= c ? "salesOpensAt must be before salesClosesAt." : null;
+
+    private static string? ValidateMaxTickets(int? max) =>
+        max is < 1 or > Limits.MaxCapacity ? $"maxTicketsPerUser must be between 1 and {Limits.MaxCapacity}." : null;
+
+    private static string? ValidateHoldSeconds(int? seconds) =>
+        seconds is < Limits.MinHoldSeconds or > Limits.MaxHoldSeconds
+            ? $"holdSeconds must be between {Limits.MinHoldSeconds} and {Limits.MaxHoldSeconds}." : null;
+
+    private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
+}

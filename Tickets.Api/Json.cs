@@ -1,0 +1,129 @@
+// Request-body reading with the rules every endpoint shares: JSON only, bounded size, unknown fields refused
+// (a client cannot set server-owned values such as status or userId), wrong types refused.
+using System.Buffers;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http;
+
+namespace Tickets.Api;
+
+public static class ApiJson
+{
+    /// <summary>Largest accepted request body; every request of this API is a few hundred bytes.</summary>
+    public const int MaxBodyBytes = 16 * 1024;
+
+    public static readonly JsonSerializerOptions Options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+
+    public static JsonSerializerOptions Configure(JsonSerializerOptions options)
+    {
+        options.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        options.PropertyNameCaseInsensitive = false;
+        options.NumberHandling = JsonNumberHandling.Strict;
+        options.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        options.RespectNullableAnnotations = true;
+        options.AllowDuplicateProperties = false;
+        options.MaxDepth = 8;
+        return options;
+    }
+
+    public static bool IsJson(HttpRequest request) =>
+        request.ContentType is { } type
+        && (type.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
+            || (type.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && type.Contains("+json", StringComparison.OrdinalIgnoreCase)));
+
+    /// <summary>Reads the body as <typeparamref name="T"/>, or returns the problem to answer with.</summary>
+    public static async Task<(T? Value, IResult? Problem)> ReadAsync<T>(HttpRequest request, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (!IsJson(request))
+        {
+            return (null, Problems.Create(StatusCodes.Status415UnsupportedMediaType, ProblemCodes.UnsupportedMediaType,
+                "Unsupported media type.", "Send the body as application/json."));
+        }
+        var (bytes, tooLarge) = await ReadBoundedAsync(request, cancellationToken);
+        if (tooLarge)
+        {
+            return (null, BodyTooLarge());
+        }
+        if (bytes.Length == 0)
+        {
+            return (null, Problems.BadRequest("The request body is empty.", ProblemCodes.InvalidJson));
+        }
+        try
+        {
+            var value = JsonSerializer.Deserialize<T>(bytes.Span, Options);
+            return value is null
+                ? (null, Problems.BadRequest("The request body must be a JSON object.", ProblemCodes.InvalidJson))
+                : (value, null);
+        }
+        catch (JsonException ex)
+        {
+            return (null, Problems.BadRequest(Describe(ex), ProblemCodes.InvalidJson));
+        }
+    }
+
+    /// <summary>Reads the body into a parsed document (for PATCH, where absent and null differ).</summary>
+    public static async Task<(JsonDocument? Value, IResult? Problem)> ReadDocumentAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (!IsJson(request))
+        {
+            return (null, Problems.Create(StatusCodes.Status415UnsupportedMediaType, ProblemCodes.UnsupportedMediaType,
+                "Unsupported media type.", "Send the body as application/json (or application/merge-patch+json)."));
+        }
+        var (bytes, tooLarge) = await ReadBoundedAsync(request, cancellationToken);
+        if (tooLarge)
+        {
+            return (null, BodyTooLarge());
+        }
+        try
+        {
+            var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = 8, AllowDuplicateProperties = false });
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                document.Dispose();
+                return (null, Problems.BadRequest("The request body must be a JSON object.", ProblemCodes.InvalidJson));
+            }
+            return (document, null);
+        }
+        catch (JsonException ex)
+        {
+            return (null, Problems.BadRequest(Describe(ex), ProblemCodes.InvalidJson));
+        }
+    }
+
+    public static IResult BodyTooLarge() => Problems.Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.BodyTooLarge,
+        "The request body is too large.", $"Request bodies are limited to {MaxBodyBytes} bytes.");
+
+    private static async Task<(ReadOnlyMemory<byte> Bytes, bool TooLarge)> ReadBoundedAsync(HttpRequest request, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return (default, true);
+        }
+        var buffer = new ArrayBufferWriter<byte>(512);
+        while (true)
+        {
+            var memory = buffer.GetMemory(4096);
+            var read = await request.Body.ReadAsync(memory, cancellationToken);
+            if (read == 0)
+            {
+                return (buffer.WrittenMemory, false);
+            }
+            buffer.Advance(read);
+            if (buffer.WrittenCount > MaxBodyBytes)
+            {
+                return (default, true);
+            }
+        }
+    }
+
+    // The serializer's message names the JSON path and the problem without echoing the input back.
+    private static string Describe(JsonException ex) =>
+        ex.Path is { Length: > 0 } path ? $"Invalid JSON at {path}: {FirstSentence(ex.Message)}" : $"Invalid JSON: {FirstSentence(ex.Message)}";
+
+    private static string FirstSentence(string message)
+    {
+        var end = message.IndexOf(". ", StringComparison.Ordinal);
+        return end < 0 ? message : message[..(end + 1)];
+    }
+}

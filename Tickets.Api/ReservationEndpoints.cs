@@ -1,0 +1,138 @@
+// /api/reservations: hold, confirm, release (owner), cancel (admin), list and read (owner).
+// Another user's reservation answers 404, never 403: ids of others are not confirmed to exist.
+using Microsoft.AspNetCore.Http;
+using Tickets.Data;
+
+namespace Tickets.Api;
+
+public sealed class ReservationEndpoints(ReservationEngine engine, TokenService tokens)
+{
+    public async Task<IResult> HoldAsync(HttpContext context)
+    {
+        var (caller, denied) = await Authenticate.RequireAsync(tokens, context);
+        if (denied is not null)
+        {
+            return denied;
+        }
+        var (body, problem) = await ApiJson.ReadAsync<HoldRequestBody>(context.Request, context.RequestAborted);
+        if (problem is not null)
+        {
+            return problem;
+        }
+        if (body!.EventId is null || body.Quantity is null)
+        {
+            return Problems.BadRequest("eventId and quantity are required.");
+        }
+        if (!Guid.TryParse(body.EventId, out var eventId))
+        {
+            return Problems.NotFound("No event has this id.", ProblemCodes.EventNotFound);
+        }
+        var result = await engine.HoldAsync(new HoldRequest(caller!.UserId, eventId, body.Quantity.Value), context.RequestAborted);
+        return ToResult(result);
+    }
+
+    public static IResult ToResult(HoldResult result) => result.Outcome switch
+    {
+        HoldOutcome.Held => TypedResults.Created($"/{ApiRoutes.Prefix}/reservations/{result.Reservation!.Id}",
+            ReservationResponse.From(result.Reservation)),
+        HoldOutcome.EventNotFound => Problems.NotFound("No event has this id.", ProblemCodes.EventNotFound),
+        HoldOutcome.InvalidQuantity => Problems.BadRequest(
+            $"quantity must be between 1 and {Limits.MaxQuantityPerHold}.", ProblemCodes.InvalidQuantity),
+        HoldOutcome.SalesNotOpen => Problems.Conflict(ProblemCodes.SalesNotOpen, "Sales have not opened yet.",
+            "This event's sales window has not opened yet."),
+        HoldOutcome.SalesClosed => Problems.Conflict(ProblemCodes.SalesClosed, "Sales are closed.",
+            "This event's sales window has closed."),
+        HoldOutcome.LimitExceeded => Problems.Conflict(ProblemCodes.LimitExceeded, "Ticket limit exceeded.",
+            "This hold would take you over the event's per-user ticket limit (active holds and confirmed tickets count)."),
+        HoldOutcome.SoldOut => Problems.Conflict(ProblemCodes.SoldOut, "Not enough seats.",
+            "Not enough seats are available for this quantity."),
+        _ => throw new InvalidOperationException($"Unexpected outcome {result.Outcome}"),
+    };
+
+    public async Task<IResult> ConfirmAsync(HttpContext context, string id)
+    {
+        var (caller, denied) = await Authenticate.RequireAsync(tokens, context);
+        if (denied is not null)
+        {
+            return denied;
+        }
+        if (!Guid.TryParse(id, out var reservationId))
+        {
+            return ReservationNotFound();
+        }
+        var result = await engine.ConfirmAsync(caller!.UserId, reservationId, context.RequestAborted);
+        return ToResult(result, "confirm");
+    }
+
+    public async Task<IResult> ReleaseAsync(HttpContext context, string id)
+    {
+        var (caller, denied) = await Authenticate.RequireAsync(tokens, context);
+        if (denied is not null)
+        {
+            return denied;
+        }
+        if (!Guid.TryParse(id, out var reservationId))
+        {
+            return ReservationNotFound();
+        }
+        var result = await engine.ReleaseAsync(caller!.UserId, reservationId, context.RequestAborted);
+        return result.Outcome is ChangeOutcome.Changed or ChangeOutcome.Unchanged ? TypedResults.NoContent() : ToResult(result, "release");
+    }
+
+    public async Task<IResult> CancelAsync(HttpContext context, string id)
+    {
+        var (_, denied) = await Authenticate.RequireAsync(tokens, context, admin: true);
+        if (denied is not null)
+        {
+            return denied;
+        }
+        if (!Guid.TryParse(id, out var reservationId))
+        {
+            return ReservationNotFound();
+        }
+        var result = await engine.CancelAsync(reservationId, context.RequestAborted);
+        return ToResult(result, "cancel");
+    }
+
+    public static IResult ToResult(ChangeResult result, string action) => result.Outcome switch
+    {
+        ChangeOutcome.Changed or ChangeOutcome.Unchanged => TypedResults.Ok(ReservationResponse.From(result.Reservation!)),
+        ChangeOutcome.NotFound => ReservationNotFound(),
+        ChangeOutcome.Expired => Problems.Create(StatusCodes.Status410Gone, ProblemCodes.HoldExpired, "The hold has expired.",
+            "The hold expired before it could be confirmed; its seats are back on sale. Hold again."),
+        ChangeOutcome.WrongState => Problems.Conflict(ProblemCodes.WrongState, $"Cannot {action} this reservation.",
+            $"A reservation in state {result.Reservation!.Status} cannot be {action switch { "confirm" => "confirmed", "release" => "released", _ => "cancelled" }}."),
+        _ => throw new InvalidOperationException($"Unexpected outcome {result.Outcome}"),
+    };
+
+    public async Task<IResult> GetAsync(HttpContext context, string id)
+    {
+        var (caller, denied) = await Authenticate.RequireAsync(tokens, context);
+        if (denied is not null)
+        {
+            return denied;
+        }
+        var found = Guid.TryParse(id, out var reservationId)
+            ? await engine.GetAsync(reservationId, caller!.IsAdmin ? null : caller.UserId, context.RequestAborted)
+            : null;
+        return found is null ? ReservationNotFound() : TypedResults.Ok(ReservationResponse.From(found));
+    }
+
+    public async Task<IResult> ListAsync(HttpContext context)
+    {
+        var (caller, denied) = await Authenticate.RequireAsync(tokens, context);
+        if (denied is not null)
+        {
+            return denied;
+        }
+        if (!EventEndpoints.TryReadPage(context.Request, out var limit, out var before, out var problem))
+        {
+            return problem!;
+        }
+        var page = await engine.ListForUserAsync(caller!.UserId, before, limit + 1, context.RequestAborted);
+        var items = page.Take(limit).Select(ReservationResponse.From).ToList();
+        return TypedResults.Ok(new Page<ReservationResponse>(items, page.Count > limit ? Cursor.Encode(items[^1].Id) : null));
+    }
+
+    private static IResult ReservationNotFound() => Problems.NotFound("You have no reservation with this id.");
+}

@@ -1,0 +1,80 @@
+// The one registration both hosts call: the data source, the engine, the endpoints and their options.
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Tickets.Data;
+
+namespace Tickets.Api;
+
+public static class TicketsServices
+{
+    public static IServiceCollection AddTickets(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<JwtOptions>()
+            .Bind(configuration.GetSection("Jwt"))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<JwtOptions>, JwtOptionsValidator>();
+        services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddSingleton(sp => CreateDataSource(configuration, sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => new Database(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILogger<Database>>()));
+        services.AddSingleton<ReservationEngine>();
+        services.AddSingleton<EventStore>();
+        services.AddSingleton<UserStore>();
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<ExpiredHoldsJob>();
+
+        services.AddSingleton<AuthEndpoints>();
+        services.AddSingleton<EventEndpoints>();
+        services.AddSingleton<ReservationEndpoints>();
+        services.AddSingleton<HealthEndpoints>();
+        return services;
+    }
+
+    public static NpgsqlDataSource CreateDataSource(IConfiguration configuration, ILoggerFactory loggerFactory)
+    {
+        var connectionString = configuration.GetConnectionString("Tickets");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException($"{AppSettingNames.ConnectionString} is not set.");
+        }
+        var builder = new NpgsqlDataSourceBuilder(WithDefaults(connectionString));
+        builder.UseLoggerFactory(loggerFactory);
+        return builder.Build();
+    }
+
+    /// <summary>
+    /// Bounded waits unless the connection string says otherwise: a dead database must cost a request about a
+    /// second (then 503), not Npgsql's 15 s connect and 30 s command defaults.
+    /// </summary>
+    public static string WithDefaults(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!builder.ContainsKey("Timeout"))
+        {
+            builder.Timeout = 2;
+        }
+        if (!builder.ContainsKey("Command Timeout"))
+        {
+            builder.CommandTimeout = 10;
+        }
+        if (!builder.ContainsKey("Cancellation Timeout"))
+        {
+            builder.CancellationTimeout = 1000;
+        }
+        if (!builder.ContainsKey("Application Name"))
+        {
+            builder.ApplicationName = "tickets";
+        }
+        return builder.ConnectionString;
+    }
+
+    private sealed class JwtOptionsValidator : IValidateOptions<JwtOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, JwtOptions options) =>
+            options.Problem() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
+    }
+}

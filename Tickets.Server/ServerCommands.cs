@@ -1,0 +1,61 @@
+// The command line: serve (default), migrate, create-admin.
+using Npgsql;
+using Tickets.Api;
+using Tickets.Data;
+
+namespace Tickets.Server;
+
+public static class ServerCommands
+{
+    public const string AdminPasswordVariable = "TICKETS_ADMIN_PASSWORD";
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "serve";
+        var rest = command == "serve" && args.Length > 0 && args[0] == "serve" ? args[1..] : command == "serve" ? args : args[1..];
+        switch (command)
+        {
+            case "serve":
+                await using (var app = await ServerApp.BuildAsync(rest))
+                {
+                    await app.RunAsync();
+                }
+                return 0;
+            case "migrate":
+                return await WithServicesAsync(rest, async (services, logger) =>
+                {
+                    var applied = await Migrator.MigrateAsync(services.GetRequiredService<NpgsqlDataSource>(), logger, CancellationToken.None);
+                    logger.LogInformation("Migrations applied: {Applied}", applied.Count == 0 ? "none (up to date)" : string.Join(", ", applied));
+                    return 0;
+                });
+            case "create-admin" when rest.Length >= 1:
+                return await WithServicesAsync(rest[1..], async (services, logger) =>
+                {
+                    var password = Environment.GetEnvironmentVariable(AdminPasswordVariable);
+                    if (AuthEndpoints.ValidateCredentials(rest[0], password) is not null)
+                    {
+                        logger.LogError("Give a valid email and set {Variable} to a password of 8 to 128 characters", AdminPasswordVariable);
+                        return 2;
+                    }
+                    await Migrator.MigrateAsync(services.GetRequiredService<NpgsqlDataSource>(), logger, CancellationToken.None);
+                    var admin = await services.GetRequiredService<UserStore>().UpsertAdminAsync(rest[0].Trim(), PasswordHasher.Hash(password!), CancellationToken.None);
+                    logger.LogInformation("Admin {Email} ready (user id {UserId})", admin.Email, admin.Id);
+                    return 0;
+                });
+            default:
+                await Console.Error.WriteLineAsync("""
+                    Usage: Tickets.Server [serve] [--urls http://127.0.0.1:7071]
+                           Tickets.Server migrate
+                           TICKETS_ADMIN_PASSWORD=... Tickets.Server create-admin <email>
+                    """);
+                return 2;
+        }
+    }
+
+    private static async Task<int> WithServicesAsync(string[] args, Func<IServiceProvider, ILogger, Task<int>> work)
+    {
+        await using var app = await ServerApp.BuildAsync(args);
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tickets.Server");
+        return await work(app.Services, logger);
+    }
+}
