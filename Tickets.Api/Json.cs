@@ -117,13 +117,15 @@ public static class ApiJson
         }
     }
 
-    // The serializer's message names the JSON path and the problem without echoing the input back.
-    private static string Describe(JsonException ex) =>
-        ex.Path is { Length: > 0 } path ? $"Invalid JSON at {path}: {FirstSentence(ex.Message)}" : $"Invalid JSON: {FirstSentence(ex.Message)}";
-
-    private static string FirstSentence(string message)
+    // Says where and what without echoing the input or naming .NET types.
+    private static string Describe(JsonException ex)
     {
-        var end = message.IndexOf(". ", StringComparison.Ordinal);
-        return end < 0 ? message : message[..(end + 1)];
+        var what = ex.Message.Contains("could not be mapped", StringComparison.Ordinal) ? "unknown or read-only field"
+            : ex.Message.Contains("could not be converted", StringComparison.Ordinal) ? "wrong type or out-of-range value"
+            : ex.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase) ? "duplicate property"
+            : "malformed JSON";
+        return ex.Path is { Length: > 1 } path
+            ? $"Invalid JSON at {path}: {what}."
+            : $"Invalid JSON (line {ex.LineNumber + 1}, byte {ex.BytePositionInLine}): {what}.";
     }
 }

@@ -18,6 +18,7 @@ public static class ProblemCodes
     public const string Unauthorized = "unauthorized";
     public const string Forbidden = "forbidden";
     public const string NotFound = "not_found";
+    public const string MethodNotAllowed = "method_not_allowed";
     public const string EventNotFound = "event_not_found";
     public const string EmailTaken = "email_taken";
     public const string InvalidCredentials = "invalid_credentials";

@@ -41,7 +41,7 @@ public static class ServerApp
             // Unmatched routes and methods get a problem document too, never an empty body.
             var http = status.HttpContext;
             var result = http.Response.StatusCode == StatusCodes.Status405MethodNotAllowed
-                ? Problems.Create(405, "method_not_allowed", "Method not allowed.", "This route does not accept this method.")
+                ? Problems.Create(StatusCodes.Status405MethodNotAllowed, ProblemCodes.MethodNotAllowed, "Method not allowed.", "This route does not accept this method.")
                 : Problems.NotFound("No such route.");
             await result.ExecuteAsync(http);
         });
