@@ -249,7 +249,8 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
             {
                 return new ChangeResult(ChangeOutcome.Expired, current);
             }
-            var allowed = live || (transition == Transition.Cancel && current.Status == ReservationStatus.Confirmed);
+            // Confirm and release act on a live hold; cancel is the admin undoing a sale, so only on a confirmed one.
+            var allowed = transition == Transition.Cancel ? current.Status == ReservationStatus.Confirmed : live;
             if (!allowed)
             {
                 return new ChangeResult(ChangeOutcome.WrongState, current);

@@ -114,6 +114,18 @@ public sealed class ReservationChangeTests(PostgresFixture db) : EngineTestBase(
     }
 
     [Fact]
+    public async Task Cancel_of_a_live_hold_is_the_wrong_state_and_leaves_it_held()
+    {
+        var (_, ev, hold) = await HoldAsync(3);
+
+        Assert.Equal(ChangeOutcome.WrongState, (await Engine.CancelAsync(hold.Id, None)).Outcome);
+
+        var after = await ReloadAsync(ev.Id);
+        Assert.Equal((7, 3, 0), (after.Available, after.Held, after.Confirmed));
+        await AssertInvariantAsync();
+    }
+
+    [Fact]
     public async Task Cancel_of_a_released_reservation_is_the_wrong_state_and_of_an_unknown_one_not_found()
     {
         var (user, _, hold) = await HoldAsync();
