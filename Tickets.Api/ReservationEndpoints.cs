@@ -1,12 +1,15 @@
 // /api/reservations: hold, confirm, release (owner), cancel (admin), list and read (owner).
 // Another user's reservation answers 404, never 403: ids of others are not confirmed to exist.
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
 using Tickets.Data;
 
 namespace Tickets.Api;
 
-public sealed class ReservationEndpoints(ReservationEngine engine, TokenService tokens)
+public sealed class ReservationEndpoints(ReservationEngine engine, HoldCombiner combiner, IOptions<TicketsOptions> options, TokenService tokens)
 {
+    private readonly bool _batched = options.Value.HoldMode == HoldMode.Batched;
+
     public async Task<IResult> HoldAsync(HttpContext context)
     {
         var (caller, denied) = await Authenticate.RequireAsync(tokens, context);
@@ -27,7 +30,10 @@ public sealed class ReservationEndpoints(ReservationEngine engine, TokenService 
         {
             return Problems.NotFound("No event has this id.", ProblemCodes.EventNotFound);
         }
-        var result = await engine.HoldAsync(new HoldRequest(caller!.UserId, eventId, body.Quantity.Value), context.RequestAborted);
+        var request = new HoldRequest(caller!.UserId, eventId, body.Quantity.Value);
+        var result = _batched
+            ? await combiner.HoldAsync(request, context.RequestAborted)
+            : await engine.HoldAsync(request, context.RequestAborted);
         return ToResult(result);
     }
 
@@ -46,6 +52,8 @@ public sealed class ReservationEndpoints(ReservationEngine engine, TokenService 
             "This hold would take you over the event's per-user ticket limit (active holds and confirmed tickets count)."),
         HoldOutcome.SoldOut => Problems.Conflict(ProblemCodes.SoldOut, "Not enough seats.",
             "Not enough seats are available for this quantity."),
+        HoldOutcome.Overloaded => Problems.Unavailable(ProblemCodes.Overloaded,
+            "Too many holds are waiting for this event. Retry shortly.", retryAfterSeconds: 1),
         _ => throw new InvalidOperationException($"Unexpected outcome {result.Outcome}"),
     };
 

@@ -16,12 +16,17 @@ public static class TicketsServices
             .Bind(configuration.GetSection("Jwt"))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<JwtOptions>, JwtOptionsValidator>();
+        services.AddOptions<TicketsOptions>()
+            .Bind(configuration.GetSection("Tickets"))
+            .ValidateOnStart();
         services.ConfigureHttpJsonOptions(o => ApiJson.Configure(o.SerializerOptions));
         services.AddSingleton(TimeProvider.System);
 
         services.AddSingleton(sp => CreateDataSource(configuration, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp => new Database(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILogger<Database>>()));
         services.AddSingleton<ReservationEngine>();
+        services.AddSingleton(new HoldCombinerOptions());
+        services.AddSingleton<HoldCombiner>();
         services.AddSingleton<EventStore>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<TokenService>();

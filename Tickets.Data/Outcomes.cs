@@ -11,6 +11,8 @@ public enum HoldOutcome
     SalesClosed,
     LimitExceeded,
     SoldOut,
+    /// <summary>Too many holds are already waiting for this event in this process; retry shortly (503).</summary>
+    Overloaded,
 }
 
 public readonly record struct HoldResult(HoldOutcome Outcome, Reservation? Reservation = null);

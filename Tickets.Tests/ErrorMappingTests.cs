@@ -34,12 +34,25 @@ public sealed class ErrorMappingTests
     [Fact]
     public void Every_hold_outcome_is_mapped()
     {
-        foreach (var outcome in Enum.GetValues<HoldOutcome>().Where(o => o != HoldOutcome.Held))
+        foreach (var outcome in Enum.GetValues<HoldOutcome>().Where(o => o is not (HoldOutcome.Held or HoldOutcome.Overloaded)))
         {
             Assert.Contains(HoldOutcomes(), row => (HoldOutcome)row[0] == outcome);
         }
         var held = new Reservation { Id = Guid.NewGuid(), Status = ReservationStatus.Hold, Quantity = 1 };
         Assert.IsType<Created<ReservationResponse>>(ReservationEndpoints.ToResult(new HoldResult(HoldOutcome.Held, held)));
+    }
+
+    [Fact]
+    public async Task An_overloaded_hold_queue_is_a_503_with_retry_after()
+    {
+        var context = new DefaultHttpContext { RequestServices = new ServiceCollection().AddLogging().BuildServiceProvider() };
+        context.Response.Body = new MemoryStream();
+        await ReservationEndpoints.ToResult(new HoldResult(HoldOutcome.Overloaded)).ExecuteAsync(context);
+
+        Assert.Equal(503, context.Response.StatusCode);
+        Assert.Equal("1", context.Response.Headers.RetryAfter.ToString());
+        context.Response.Body.Position = 0;
+        Assert.Contains("\"code\":\"overloaded\"", await new StreamReader(context.Response.Body).ReadToEndAsync(), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -1,0 +1,166 @@
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Tickets.Data;
+
+namespace Tickets.Tests;
+
+public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    private HoldCombiner Combiner(HoldCombinerOptions? options = null) =>
+        new(Db.Database, Engine, options ?? new HoldCombinerOptions(), NullLogger<HoldCombiner>.Instance);
+
+    /// <summary>Holds the event row lock in a transaction of its own until disposed, so requests pile up.</summary>
+    private async Task<NpgsqlTransaction> BlockEventAsync(Guid eventId)
+    {
+        var connection = await Db.DataSource.OpenConnectionAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await connection.ExecuteAsync("select 1 from events where id = @Id for no key update", new { Id = eventId }, transaction);
+        return transaction;
+    }
+
+    private static async Task UnblockAsync(NpgsqlTransaction transaction)
+    {
+        var connection = transaction.Connection!;
+        await transaction.RollbackAsync();
+        await connection.DisposeAsync();
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
+    public async Task Batched_and_direct_paths_give_identical_outcomes_for_the_same_sequence(int seed)
+    {
+        var random = new Random(seed);
+        var users = new List<Guid>();
+        for (var i = 0; i < 8; i++)
+        {
+            users.Add(await NewUserAsync());
+        }
+        var sequence = Enumerable.Range(0, 120)
+            .Select(_ => (User: users[random.Next(users.Count)], Quantity: random.Next(20) == 0 ? random.Next(-1, 1) : random.Next(1, 6)))
+            .ToList();
+        var direct = await NewEventAsync(60, maxPerUser: 9);
+        var batched = await NewEventAsync(60, maxPerUser: 9);
+
+        var directOutcomes = new List<HoldOutcome>();
+        foreach (var (user, quantity) in sequence)
+        {
+            directOutcomes.Add((await Engine.HoldAsync(new HoldRequest(user, direct.Id, quantity), None)).Outcome);
+        }
+        // All submitted at once (enqueued in call order), while the row is locked so they share batches.
+        var combiner = Combiner(new HoldCombinerOptions { MaxBatchSize = 32 });
+        var block = await BlockEventAsync(batched.Id);
+        var pending = sequence.Select(s => combiner.HoldAsync(new HoldRequest(s.User, batched.Id, s.Quantity), None)).ToList();
+        await UnblockAsync(block);
+        var batchedOutcomes = (await Task.WhenAll(pending)).Select(r => r.Outcome).ToList();
+
+        Assert.Equal(directOutcomes, batchedOutcomes);
+        Assert.Contains(HoldOutcome.SoldOut, directOutcomes);
+        Assert.Contains(HoldOutcome.LimitExceeded, directOutcomes);
+        var (d, b) = (await ReloadAsync(direct.Id), await ReloadAsync(batched.Id));
+        Assert.Equal((d.Available, d.Held), (b.Available, b.Held));
+        await AssertInvariantAsync();
+    }
+
+    [Fact]
+    public async Task A_thousand_concurrent_holds_through_the_combiner_take_exactly_the_capacity()
+    {
+        var ev = await NewEventAsync(100);
+        var combiner = Combiner();
+        var sizes = new System.Collections.Concurrent.ConcurrentBag<int>();
+        combiner.BatchCompleted += sizes.Add;
+        var users = new List<Guid>();
+        for (var i = 0; i < 50; i++)
+        {
+            users.Add(await NewUserAsync());
+        }
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 1000).Select(i =>
+            Task.Run(() => combiner.HoldAsync(new HoldRequest(users[i % users.Count], ev.Id, 1 + (i % 3)), None))));
+
+        var granted = results.Where(r => r.Outcome == HoldOutcome.Held).Sum(r => r.Reservation!.Quantity);
+        Assert.Equal(100, granted);
+        Assert.All(results, r => Assert.Contains(r.Outcome, new[] { HoldOutcome.Held, HoldOutcome.SoldOut }));
+        Assert.Equal(1000, sizes.Sum());
+        Assert.True(sizes.Count < 1000, "no request was batched with another");
+        var after = await ReloadAsync(ev.Id);
+        Assert.Equal((0, 100), (after.Available, after.Held));
+        await AssertInvariantAsync();
+    }
+
+    [Fact]
+    public async Task A_lone_hold_on_an_idle_event_is_a_batch_of_one()
+    {
+        var ev = await NewEventAsync(10);
+        var combiner = Combiner();
+        var sizes = new List<int>();
+        combiner.BatchCompleted += sizes.Add;
+
+        var result = await combiner.HoldAsync(new HoldRequest(await NewUserAsync(), ev.Id, 2), None);
+
+        Assert.Equal(HoldOutcome.Held, result.Outcome);
+        Assert.Equal([1], sizes);
+    }
+
+    [Fact]
+    public async Task A_full_queue_refuses_as_overloaded_and_everything_queued_is_still_decided()
+    {
+        var ev = await NewEventAsync(100);
+        var user = await NewUserAsync();
+        var combiner = Combiner(new HoldCombinerOptions { MaxQueueLength = 5, MaxBatchSize = 2 });
+        var block = await BlockEventAsync(ev.Id);
+        var first = combiner.HoldAsync(new HoldRequest(user, ev.Id, 1), None);
+        await Task.Delay(200); // the first batch is now waiting on the row lock, out of the queue
+        var more = Enumerable.Range(0, 10).Select(_ => combiner.HoldAsync(new HoldRequest(user, ev.Id, 1), None)).ToList();
+        await UnblockAsync(block);
+
+        var results = await Task.WhenAll(more.Prepend(first));
+        Assert.Equal(6, results.Count(r => r.Outcome == HoldOutcome.Held));
+        Assert.Equal(5, results.Count(r => r.Outcome == HoldOutcome.Overloaded));
+        Assert.Equal(94, (await ReloadAsync(ev.Id)).Available);
+        await AssertInvariantAsync();
+    }
+
+    [Fact]
+    public async Task One_failing_request_in_a_batch_fails_alone()
+    {
+        var ev = await NewEventAsync(10);
+        var combiner = Combiner();
+        var block = await BlockEventAsync(ev.Id);
+        var good = Enumerable.Range(0, 3).Select(async _ => await combiner.HoldAsync(new HoldRequest(await NewUserAsync(), ev.Id, 1), None)).ToList();
+        await Task.Delay(100);
+        var unknownUser = combiner.HoldAsync(new HoldRequest(Guid.NewGuid(), ev.Id, 1), None);
+        await UnblockAsync(block);
+
+        Assert.All(await Task.WhenAll(good), r => Assert.Equal(HoldOutcome.Held, r.Outcome));
+        await Assert.ThrowsAsync<PostgresException>(() => unknownUser);
+        Assert.Equal((7, 3), ((await ReloadAsync(ev.Id)).Available, (await ReloadAsync(ev.Id)).Held));
+        await AssertInvariantAsync();
+    }
+
+    [Fact]
+    public async Task A_caller_that_gives_up_before_its_turn_gets_no_hold()
+    {
+        var ev = await NewEventAsync(10);
+        var combiner = Combiner(new HoldCombinerOptions { MaxBatchSize = 1 });
+        var block = await BlockEventAsync(ev.Id);
+        var first = combiner.HoldAsync(new HoldRequest(await NewUserAsync(), ev.Id, 1), None);
+        await Task.Delay(100);
+        using var cancel = new CancellationTokenSource();
+        var abandoned = combiner.HoldAsync(new HoldRequest(await NewUserAsync(), ev.Id, 1), cancel.Token);
+        await cancel.CancelAsync();
+        await UnblockAsync(block);
+
+        Assert.Equal(HoldOutcome.Held, (await first).Outcome);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
+        await Task.Delay(200);
+        Assert.Equal(9, (await ReloadAsync(ev.Id)).Available);
+        await AssertInvariantAsync();
+    }
+}
