@@ -1,0 +1,121 @@
+// The requests the benchmark sends, with a guest token per connection and the ids it needs for confirms.
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using Dapper;
+using Npgsql;
+using Tickets.Api;
+using Tickets.Data;
+
+namespace Tickets.Bench;
+
+internal delegate Task<int> BenchOperation(HttpClient client, int worker, CancellationToken cancellationToken);
+
+internal sealed class BenchClient
+{
+    private readonly Uri _base;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly AuthenticationHeaderValue[] _tokens;
+    private readonly string _adminToken;
+    private readonly ConcurrentQueue<Guid>[] _held;
+
+    private BenchClient(Uri baseAddress, NpgsqlDataSource dataSource, AuthenticationHeaderValue[] tokens, string adminToken)
+    {
+        _base = baseAddress;
+        _dataSource = dataSource;
+        _tokens = tokens;
+        _adminToken = adminToken;
+        _held = tokens.Select(_ => new ConcurrentQueue<Guid>()).ToArray();
+    }
+
+    public static async Task<BenchClient> CreateAsync(Uri baseAddress, NpgsqlDataSource dataSource, int workers)
+    {
+        using var client = new HttpClient { BaseAddress = baseAddress };
+        var tokens = new AuthenticationHeaderValue[workers];
+        for (var i = 0; i < workers; i++)
+        {
+            using var guest = await client.PostAsync("auth/guest", null);
+            guest.EnsureSuccessStatusCode();
+            tokens[i] = new AuthenticationHeaderValue("Bearer", (await guest.Content.ReadFromJsonAsync<IssuedToken>())!.AccessToken);
+        }
+        var email = $"bench-admin-{Guid.NewGuid():N}@example.test";
+        await new UserStore(new Database(dataSource, Microsoft.Extensions.Logging.Abstractions.NullLogger<Database>.Instance))
+            .UpsertAdminAsync(email, PasswordHasher.Hash("benchmark admin"), CancellationToken.None);
+        using var token = await client.PostAsJsonAsync("auth/token", new { email, password = "benchmark admin" });
+        token.EnsureSuccessStatusCode();
+        return new BenchClient(baseAddress, dataSource, tokens, (await token.Content.ReadFromJsonAsync<IssuedToken>())!.AccessToken);
+    }
+
+    public async Task<Guid> CreateEventAsync(string name, int capacity)
+    {
+        using var client = new HttpClient { BaseAddress = _base };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _adminToken);
+        using var response = await client.PostAsJsonAsync("events", new { name, capacity, holdSeconds = Limits.MaxHoldSeconds });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<EventResponse>())!.Id;
+    }
+
+    public Task<int> Live(HttpClient client, int worker, CancellationToken cancellationToken) =>
+        SendAsync(client, new HttpRequestMessage(HttpMethod.Get, "health/live"), worker, cancellationToken);
+
+    public BenchOperation Hold(Guid eventId)
+    {
+        var body = Encoding.UTF8.GetBytes($$"""{"eventId":"{{eventId}}","quantity":1}""");
+        return (client, worker, ct) => HoldAsync(client, body, worker, ct);
+    }
+
+    public BenchOperation HoldSpread(Guid[] events)
+    {
+        var bodies = events.Select(id => Encoding.UTF8.GetBytes($$"""{"eventId":"{{id}}","quantity":1}""")).ToArray();
+        var next = 0;
+        return (client, worker, ct) => HoldAsync(client, bodies[(uint)Interlocked.Increment(ref next) % bodies.Length], worker, ct);
+    }
+
+    /// <summary>Confirms this connection's own earlier holds; -1 when it has none left.</summary>
+    public Task<int> Confirm(HttpClient client, int worker, CancellationToken cancellationToken) =>
+        _held[worker].TryDequeue(out var id)
+            ? SendAsync(client, new HttpRequestMessage(HttpMethod.Post, $"reservations/{id}/confirm"), worker, cancellationToken)
+            : Task.FromResult(-1);
+
+    /// <summary>Inserts expired holds of a fresh event directly (counters kept exact), for the sweeper phase.</summary>
+    public async Task<int> CreateExpiredHoldsAsync(int count)
+    {
+        var eventId = await CreateEventAsync("Sweep", count);
+        await using var connection = await _dataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        var user = await connection.ExecuteScalarAsync<Guid>("select id from users where role = 'guest' limit 1", transaction: transaction);
+        await connection.ExecuteAsync("""
+            insert into reservations (id, event_id, user_id, quantity, status, created_at, expires_at)
+            select gen_random_uuid(), @EventId, @User, 1, 'HOLD', now() - interval '1 hour', now() - interval '1 second'
+            from generate_series(1, @Count);
+            update events set available = available - @Count, held = held + @Count where id = @EventId;
+            """, new { EventId = eventId, User = user, Count = count }, transaction);
+        await transaction.CommitAsync();
+        return count;
+    }
+
+    private async Task<int> HoldAsync(HttpClient client, byte[] body, int worker, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "reservations/hold") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.Authorization = _tokens[worker];
+        using var response = await client.SendAsync(request, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.Created && response.Headers.Location is { } location)
+        {
+            _held[worker].Enqueue(Guid.Parse(location.OriginalString.AsSpan(location.OriginalString.LastIndexOf('/') + 1)));
+        }
+        return (int)response.StatusCode;
+    }
+
+    private async Task<int> SendAsync(HttpClient client, HttpRequestMessage request, int worker, CancellationToken cancellationToken)
+    {
+        using (request)
+        {
+            request.Headers.Authorization = _tokens[worker];
+            using var response = await client.SendAsync(request, cancellationToken);
+            return (int)response.StatusCode;
+        }
+    }
+}

@@ -1,0 +1,173 @@
+// The benchmark's moving parts: settings, a fresh database, pgbench, and the server as a child process.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Tickets.Data;
+
+namespace Tickets.Bench;
+
+internal sealed record BenchSettings(TimeSpan Duration, int[] Connections, string? Out, bool SkipPgbench)
+{
+    public static BenchSettings Parse(string[] args)
+    {
+        var duration = TimeSpan.FromSeconds(8);
+        int[] connections = [64, 256];
+        string? output = null;
+        var skipPgbench = false;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--duration": duration = TimeSpan.FromSeconds(double.Parse(args[++i], CultureInfo.InvariantCulture)); break;
+                case "--connections": connections = args[++i].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--out": output = args[++i]; break;
+                case "--skip-pgbench": skipPgbench = true; break;
+                default: throw new ArgumentException($"Unknown argument {args[i]}. Use --duration S --connections 64,256 --out FILE --skip-pgbench");
+            }
+        }
+        return new BenchSettings(duration, connections, output, skipPgbench);
+    }
+}
+
+internal static class BenchDatabase
+{
+    public static async Task<string> ResetAsync(ILoggerFactory loggers)
+    {
+        var logger = loggers.CreateLogger("Tickets.Bench");
+        var configured = Environment.GetEnvironmentVariable("TICKETS_BENCH_CONNECTION_STRING");
+        var connectionString = string.IsNullOrWhiteSpace(configured)
+            ? await new LocalPostgres(logger).EnsureStartedAsync("tickets_bench")
+            : configured;
+        connectionString = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 50 }.ConnectionString;
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using (var reset = dataSource.CreateCommand("drop schema if exists public cascade; create schema public"))
+        {
+            await reset.ExecuteNonQueryAsync();
+        }
+        await Migrator.MigrateAsync(dataSource, logger, CancellationToken.None);
+        return connectionString;
+    }
+}
+
+internal static partial class Pgbench
+{
+    public static async Task<double> RunAsync(string connectionString, int clients, TimeSpan duration)
+    {
+        var csb = new NpgsqlConnectionStringBuilder(connectionString);
+        await using (var dataSource = NpgsqlDataSource.Create(connectionString))
+        await using (var setup = dataSource.CreateCommand(
+            "create table if not exists bench_row (id int primary key, n bigint not null); " +
+            "insert into bench_row values (1, 1000000000000) on conflict (id) do update set n = excluded.n"))
+        {
+            await setup.ExecuteNonQueryAsync();
+        }
+        var script = Path.GetTempFileName();
+        await File.WriteAllTextAsync(script, "update bench_row set n = n - 1 where id = 1 and n > 0;\n");
+        var binary = Path.Combine(LocalPostgres.FindBinDirectory(), "pgbench");
+        var start = new ProcessStartInfo(binary,
+            ["-n", "-f", script, "-c", clients.ToString(CultureInfo.InvariantCulture), "-j", "2",
+             "-T", ((int)duration.TotalSeconds).ToString(CultureInfo.InvariantCulture),
+             "-h", csb.Host!, "-p", csb.Port.ToString(CultureInfo.InvariantCulture), "-U", csb.Username!, csb.Database!])
+        { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (!string.IsNullOrEmpty(csb.Password))
+        {
+            start.Environment["PGPASSWORD"] = csb.Password;
+        }
+        using var process = Process.Start(start)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        var error = await process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        File.Delete(script);
+        var match = Tps().Match(output);
+        if (process.ExitCode != 0 || !match.Success)
+        {
+            throw new InvalidOperationException($"pgbench failed ({process.ExitCode}): {output} {error}");
+        }
+        return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    [GeneratedRegex(@"tps = ([0-9.]+) \(without initial connection time\)")]
+    private static partial Regex Tps();
+}
+
+/// <summary>Tickets.Server (Release build) as a separate process, so its memory is its own.</summary>
+internal sealed partial class ServerProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ServerProcess(Process process, Uri baseAddress)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+
+    public static async Task<ServerProcess> StartAsync(string root, string connectionString, string holdMode)
+    {
+        var dll = Path.Combine(root, "Tickets.Server", "bin", "Release", "net10.0", "Tickets.Server.dll");
+        if (!File.Exists(dll))
+        {
+            throw new InvalidOperationException($"{dll} is missing: build it with dotnet build Tickets.Server -c Release (scripts/bench.sh does).");
+        }
+        const string url = "http://127.0.0.1:7181";
+        var start = new ProcessStartInfo("dotnet", [dll, "--urls", url])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+        };
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment["ConnectionStrings__Tickets"] = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 100 }.ConnectionString;
+        start.Environment["Jwt__SigningKey"] = "benchmark-only-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz";
+        start.Environment["Tickets__HoldMode"] = holdMode;
+        start.Environment["Logging__LogLevel__Default"] = "Warning";
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine($"[server] {e.Data}"); } };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new ServerProcess(process, new Uri(url + "/api/"));
+        using var client = new HttpClient();
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            try
+            {
+                using var response = await client.GetAsync(new Uri(server.BaseAddress, "health"));
+                if (response.IsSuccessStatusCode)
+                {
+                    return server;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(200);
+        }
+        await server.DisposeAsync();
+        throw new InvalidOperationException("Tickets.Server did not become healthy in 20 s.");
+    }
+
+    /// <summary>Peak resident set (VmHWM) of the server process, from /proc.</summary>
+    public double PeakRssMegabytes()
+    {
+        var status = File.ReadAllText($"/proc/{_process.Id}/status");
+        var match = VmHwm().Match(status);
+        return match.Success ? double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) / 1024 : double.NaN;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+
+    [GeneratedRegex(@"VmHWM:\s+(\d+) kB")]
+    private static partial Regex VmHwm();
+}

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The on-sale benchmark (see docs/benchmarks.md). Builds Release, starts its own PostgreSQL and server.
+# Usage: scripts/bench.sh [--duration 8] [--connections 64,256] [--out bench.json]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-postgres.sh
+dotnet build Tickets.Server -c Release -nologo -v quiet
+dotnet build Tickets.Bench -c Release -nologo -v quiet
+exec dotnet Tickets.Bench/bin/Release/net10.0/Tickets.Bench.dll "$@"
