@@ -1,6 +1,6 @@
 // JWT bearer tokens (HS256) and password hashing. Authentication is a call each handler makes, not host
 // middleware, so the Functions worker and the local server enforce exactly the same rules.
-using System.Security.Claims;
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http;
@@ -49,6 +49,11 @@ public sealed class TokenService
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     private readonly TokenValidationParameters _validation;
     private readonly TimeProvider _time;
+
+    // Validated tokens, so a buyer's burst of requests pays for one HMAC check and JSON parse, not one each.
+    // Keyed by the whole token string (signature included), so only the exact token that passed validation hits.
+    private readonly ConcurrentDictionary<string, (Caller Caller, DateTime ValidTo)> _validated = new(StringComparer.Ordinal);
+    private const int MaxCachedTokens = 100_000;
 
     public TokenService(IOptions<JwtOptions> options, TimeProvider time)
     {
@@ -109,14 +114,30 @@ public sealed class TokenService
         {
             return null;
         }
-        var result = await _handler.ValidateTokenAsync(header[scheme.Length..].Trim(), _validation);
+        var token = header[scheme.Length..].Trim();
+        var now = _time.GetUtcNow().UtcDateTime;
+        if (_validated.TryGetValue(token, out var cached))
+        {
+            if (cached.ValidTo + ClockSkew > now)
+            {
+                return cached.Caller;
+            }
+            _validated.TryRemove(token, out _);
+        }
+        var result = await _handler.ValidateTokenAsync(token, _validation);
         if (!result.IsValid
             || !result.Claims.TryGetValue(JwtRegisteredClaimNames.Sub, out var sub) || !Guid.TryParse(sub as string, out var userId)
             || !result.Claims.TryGetValue("role", out var role) || role is not (Roles.User or Roles.Guest or Roles.Admin))
         {
             return null;
         }
-        return new Caller(userId, (string)role);
+        var caller = new Caller(userId, (string)role);
+        if (_validated.Count >= MaxCachedTokens)
+        {
+            _validated.Clear();
+        }
+        _validated[token] = (caller, result.SecurityToken.ValidTo);
+        return caller;
     }
 }
 

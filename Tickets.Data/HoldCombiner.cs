@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 
@@ -9,22 +8,30 @@ public sealed record HoldCombinerOptions
     /// <summary>Most holds decided in one transaction.</summary>
     public int MaxBatchSize { get; init; } = 512;
 
-    /// <summary>Most holds waiting for one event; beyond it a request is refused as overloaded (503).</summary>
+    /// <summary>Most holds waiting in this process; beyond it a request is refused as overloaded (503).</summary>
     public int MaxQueueLength { get; init; } = 20_000;
+
+    /// <summary>
+    /// Batch transactions in flight at once. Two keep the database busy: while one commits (a WAL flush),
+    /// the next has already sent its statements and waits for the row lock.
+    /// </summary>
+    public int MaxConcurrentBatches { get; init; } = 2;
 }
 
 /// <summary>
-/// Coalesces concurrent holds of the same event into one transaction: the event row is locked once, requests
-/// are decided in arrival order by the same code as a single hold (<see cref="ReservationEngine.HoldInTransactionAsync"/>),
-/// granted reservations are inserted with one statement and the counters updated once, then every waiter gets
-/// its own answer. On a hot event PostgreSQL serialises writers on that row one commit at a time, so one
-/// transaction per request caps an on-sale at a few hundred holds a second; a batch pays that price once.
-/// There is no batching delay: an idle event's first request starts a transaction at once, and requests that
-/// arrive while it runs form the next batch.
+/// Coalesces concurrent holds into shared transactions: each batch locks its events' rows once, decides its
+/// requests in arrival order with the same code as a single hold (<see cref="ReservationEngine.HoldInTransactionAsync"/>),
+/// inserts the granted reservations with one statement, updates the counters once and commits once; then every
+/// waiter gets its own answer. On a hot event PostgreSQL serialises writers on the event row one commit at a
+/// time, so one transaction per request caps an on-sale at a few hundred holds a second; a batch pays that
+/// price once. There is no batching delay: with nothing in flight, a request starts a transaction at once, and
+/// requests arriving meanwhile form the next batch.
 /// </summary>
 public sealed class HoldCombiner(Database database, ReservationEngine engine, HoldCombinerOptions options, ILogger<HoldCombiner> logger)
 {
-    private readonly ConcurrentDictionary<Guid, EventQueue> _queues = new();
+    private readonly Queue<Waiter> _pending = new();
+    private readonly Lock _gate = new();
+    private int _draining;
 
     /// <summary>Raised after each batch with its size (for metrics).</summary>
     public event Action<int>? BatchCompleted;
@@ -35,35 +42,36 @@ public sealed class HoldCombiner(Database database, ReservationEngine engine, Ho
         {
             return Task.FromResult(new HoldResult(HoldOutcome.InvalidQuantity));
         }
-        var queue = _queues.GetOrAdd(request.EventId, static id => new EventQueue(id));
         var waiter = new Waiter(request, cancellationToken);
         bool startDrain;
-        lock (queue)
+        lock (_gate)
         {
-            if (queue.Pending.Count >= options.MaxQueueLength)
+            if (_pending.Count >= options.MaxQueueLength)
             {
                 return Task.FromResult(new HoldResult(HoldOutcome.Overloaded));
             }
-            queue.Pending.Enqueue(waiter);
-            startDrain = !queue.Draining;
-            queue.Draining = true;
+            _pending.Enqueue(waiter);
+            startDrain = _draining < options.MaxConcurrentBatches;
+            if (startDrain)
+            {
+                _draining++;
+            }
         }
         if (startDrain)
         {
-            _ = Task.Run(() => DrainAsync(queue), CancellationToken.None);
+            _ = Task.Run(DrainAsync, CancellationToken.None);
         }
         return waiter.Completion.Task.WaitAsync(cancellationToken);
     }
 
-    private async Task DrainAsync(EventQueue queue)
+    private async Task DrainAsync()
     {
-        var batch = new List<Waiter>(Math.Min(options.MaxBatchSize, 64));
         while (true)
         {
-            batch.Clear();
-            lock (queue)
+            var batch = new List<Waiter>();
+            lock (_gate)
             {
-                while (batch.Count < options.MaxBatchSize && queue.Pending.TryDequeue(out var next))
+                while (batch.Count < options.MaxBatchSize && _pending.TryDequeue(out var next))
                 {
                     // A caller that gave up before its turn is not held for.
                     if (next.CancellationToken.IsCancellationRequested)
@@ -75,23 +83,23 @@ public sealed class HoldCombiner(Database database, ReservationEngine engine, Ho
                 }
                 if (batch.Count == 0)
                 {
-                    queue.Draining = false;
+                    _draining--;
                     return;
                 }
             }
-            await RunBatchAsync(queue.EventId, batch);
+            await RunBatchAsync(batch);
             BatchCompleted?.Invoke(batch.Count);
         }
     }
 
-    private async Task RunBatchAsync(Guid eventId, List<Waiter> batch)
+    private async Task RunBatchAsync(List<Waiter> batch)
     {
         var requests = batch.Select(w => w.Request).ToList();
         try
         {
             // Not the callers' tokens: one client hanging up must not roll back everyone else's holds.
             var results = await database.InTransactionAsync(
-                (connection, transaction, ct) => engine.HoldInTransactionAsync(connection, transaction, eventId, requests, ct),
+                (connection, transaction, ct) => engine.HoldInTransactionAsync(connection, transaction, requests, ct),
                 CancellationToken.None);
             for (var i = 0; i < batch.Count; i++)
             {
@@ -102,7 +110,7 @@ public sealed class HoldCombiner(Database database, ReservationEngine engine, Ho
         {
             // One bad request (say, a token of a user that no longer exists) must not fail its neighbours:
             // decide each alone, so the error reaches only the request that causes it.
-            logger.LogWarning(ex, "Hold batch of {Count} for {EventId} failed; deciding each request alone", batch.Count, eventId);
+            logger.LogWarning(ex, "Hold batch of {Count} failed; deciding each request alone", batch.Count);
             await Task.WhenAll(batch.Select(async w =>
             {
                 try
@@ -122,13 +130,6 @@ public sealed class HoldCombiner(Database database, ReservationEngine engine, Ho
                 waiter.Completion.TrySetException(ex);
             }
         }
-    }
-
-    private sealed class EventQueue(Guid eventId)
-    {
-        public Guid EventId { get; } = eventId;
-        public Queue<Waiter> Pending { get; } = new();
-        public bool Draining { get; set; }
     }
 
     private sealed record Waiter(HoldRequest Request, CancellationToken CancellationToken)

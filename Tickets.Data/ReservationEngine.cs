@@ -27,7 +27,7 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
             return new HoldResult(HoldOutcome.InvalidQuantity);
         }
         var results = await database.InTransactionAsync(
-            (connection, transaction, ct) => HoldInTransactionAsync(connection, transaction, request.EventId, [request], ct),
+            (connection, transaction, ct) => HoldInTransactionAsync(connection, transaction, [request], ct),
             cancellationToken);
         return results[0];
     }
@@ -35,47 +35,52 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
     internal static bool IsValidQuantity(int quantity) => quantity is >= 1 and <= Limits.MaxQuantityPerHold;
 
     /// <summary>
-    /// Decides and applies a batch of holds for one event inside the caller's transaction: one lock, requests
-    /// granted in order while seats last, one insert, one counter update. A single hold is a batch of one, so
-    /// the direct path and the hold combiner share every rule.
+    /// Decides and applies a batch of holds inside the caller's transaction: the events' rows are locked once
+    /// (in id order, like every other multi-event writer, so batches never deadlock), requests are granted in
+    /// order while seats last, then one insert and one counter update cover the whole batch. A single hold is a
+    /// batch of one, so the direct path and the hold combiner share every rule.
     /// </summary>
     internal async Task<HoldResult[]> HoldInTransactionAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid eventId, IReadOnlyList<HoldRequest> requests, CancellationToken ct)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<HoldRequest> requests, CancellationToken ct)
     {
+        // The clock is read once, after the locks (an uncorrelated sub-select runs once per statement).
         const string lockSql = """
-            select id, available, sales_opens_at, sales_closes_at, max_tickets_per_user, hold_seconds, clock_timestamp() as now
+            select id, available, sales_opens_at, sales_closes_at, max_tickets_per_user, hold_seconds, (select clock_timestamp()) as now
             from events
-            where id = @EventId
+            where id = any(@EventIds)
+            order by id
             for no key update
             """;
-        var ev = await connection.QuerySingleOrDefaultAsync<LockedEvent>(new CommandDefinition(lockSql, new { EventId = eventId }, transaction, cancellationToken: ct));
+        var eventIds = requests.Select(r => r.EventId).Distinct().Order().ToArray();
+        var events = (await connection.QueryAsync<LockedEvent>(new CommandDefinition(lockSql, new { EventIds = eventIds }, transaction, cancellationToken: ct)))
+            .ToDictionary(e => e.Id);
         var results = new HoldResult[requests.Count];
-        if (ev is null)
+        if (events.Count == 0)
         {
             Array.Fill(results, new HoldResult(HoldOutcome.EventNotFound));
             return results;
         }
-
-        var userTotals = ev.MaxTicketsPerUser is null
-            ? []
-            : await ActiveTicketsPerUserAsync(connection, transaction, ev, requests.Select(r => r.UserId).Distinct().ToArray(), ct);
-
-        var available = ev.Available;
-        var expiredReleased = false;
-        var expiresAt = ev.Now.AddSeconds(ev.HoldSeconds);
+        var now = events.Values.First().Now;
+        var userTotals = await ActiveTicketsPerUserAsync(connection, transaction, events.Values, requests, now, ct);
+        var available = events.Values.ToDictionary(e => e.Id, e => e.Available);
+        var expiredReleased = new HashSet<Guid>();
         var granted = new List<Reservation>(requests.Count);
         for (var i = 0; i < requests.Count; i++)
         {
             var request = requests[i];
-            var userTotal = userTotals.GetValueOrDefault(request.UserId);
-            var refusal = Refusal(ev, request, userTotal);
-            if (refusal is null && request.Quantity > available && !expiredReleased)
+            if (!events.TryGetValue(request.EventId, out var ev))
+            {
+                results[i] = new HoldResult(HoldOutcome.EventNotFound);
+                continue;
+            }
+            var userTotal = userTotals.GetValueOrDefault((ev.Id, request.UserId));
+            var refusal = Refusal(ev, now, request, userTotal);
+            if (refusal is null && request.Quantity > available[ev.Id] && expiredReleased.Add(ev.Id))
             {
                 // Short of seats: give back this event's expired holds now rather than when the sweeper runs.
-                available += await ReleaseExpiredOfEventAsync(connection, transaction, ev, ct);
-                expiredReleased = true;
+                available[ev.Id] += await ReleaseExpiredOfEventAsync(connection, transaction, ev.Id, now, ct);
             }
-            if (refusal is null && request.Quantity > available)
+            if (refusal is null && request.Quantity > available[ev.Id])
             {
                 refusal = HoldOutcome.SoldOut;
             }
@@ -84,17 +89,17 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
                 results[i] = new HoldResult(outcome);
                 continue;
             }
-            available -= request.Quantity;
-            userTotals[request.UserId] = userTotal + request.Quantity;
+            available[ev.Id] -= request.Quantity;
+            userTotals[(ev.Id, request.UserId)] = userTotal + request.Quantity;
             var reservation = new Reservation
             {
                 Id = Guid.CreateVersion7(),
-                EventId = eventId,
+                EventId = ev.Id,
                 UserId = request.UserId,
                 Quantity = request.Quantity,
                 Status = ReservationStatus.Hold,
-                CreatedAt = ev.Now,
-                ExpiresAt = expiresAt,
+                CreatedAt = now,
+                ExpiresAt = now.AddSeconds(ev.HoldSeconds),
             };
             granted.Add(reservation);
             results[i] = new HoldResult(HoldOutcome.Held, reservation);
@@ -105,38 +110,41 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
             const string insertSql = """
                 with inserted as (
                     insert into reservations (id, event_id, user_id, quantity, status, created_at, expires_at)
-                    select id, @EventId, user_id, quantity, 'HOLD', @Now, @ExpiresAt
-                    from unnest(@Ids, @UserIds, @Quantities) as r (id, user_id, quantity)
+                    select id, event_id, user_id, quantity, 'HOLD', @Now, expires_at
+                    from unnest(@Ids, @EventIds, @UserIds, @Quantities, @ExpiresAts) as r (id, event_id, user_id, quantity, expires_at)
                 )
-                update events
-                set available = available - @Seats, held = held + @Seats
-                where id = @EventId
+                update events e
+                set available = e.available - s.seats, held = e.held + s.seats
+                from unnest(@SeatEventIds, @Seats) as s (event_id, seats)
+                where e.id = s.event_id
                 """;
+            var seats = granted.GroupBy(r => r.EventId).Select(g => (EventId: g.Key, Seats: g.Sum(r => r.Quantity))).ToArray();
             await connection.ExecuteAsync(new CommandDefinition(insertSql, new
             {
-                EventId = eventId,
-                ev.Now,
-                ExpiresAt = expiresAt,
+                Now = now,
                 Ids = granted.Select(r => r.Id).ToArray(),
+                EventIds = granted.Select(r => r.EventId).ToArray(),
                 UserIds = granted.Select(r => r.UserId).ToArray(),
                 Quantities = granted.Select(r => r.Quantity).ToArray(),
-                Seats = granted.Sum(r => r.Quantity),
+                ExpiresAts = granted.Select(r => r.ExpiresAt).ToArray(),
+                SeatEventIds = seats.Select(x => x.EventId).ToArray(),
+                Seats = seats.Select(x => x.Seats).ToArray(),
             }, transaction, cancellationToken: ct));
         }
         return results;
     }
 
-    private static HoldOutcome? Refusal(LockedEvent ev, HoldRequest request, int userTotal)
+    private static HoldOutcome? Refusal(LockedEvent ev, DateTime now, HoldRequest request, int userTotal)
     {
         if (!IsValidQuantity(request.Quantity))
         {
             return HoldOutcome.InvalidQuantity;
         }
-        if (ev.SalesOpensAt is { } opens && ev.Now < opens)
+        if (ev.SalesOpensAt is { } opens && now < opens)
         {
             return HoldOutcome.SalesNotOpen;
         }
-        if (ev.SalesClosesAt is { } closes && ev.Now >= closes)
+        if (ev.SalesClosesAt is { } closes && now >= closes)
         {
             return HoldOutcome.SalesClosed;
         }
@@ -147,24 +155,32 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
         return null;
     }
 
-    private static async Task<Dictionary<Guid, int>> ActiveTicketsPerUserAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, LockedEvent ev, Guid[] userIds, CancellationToken ct)
+    /// <summary>Tickets each requesting user already has (live holds and confirmed) per limited event.</summary>
+    private static async Task<Dictionary<(Guid EventId, Guid UserId), int>> ActiveTicketsPerUserAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IEnumerable<LockedEvent> events, IReadOnlyList<HoldRequest> requests,
+        DateTime now, CancellationToken ct)
     {
+        var limited = events.Where(e => e.MaxTicketsPerUser is not null).Select(e => e.Id).ToHashSet();
+        if (limited.Count == 0)
+        {
+            return [];
+        }
         const string sql = """
-            select user_id, sum(quantity)::int as quantity
+            select event_id, user_id, sum(quantity)::int as quantity
             from reservations
-            where event_id = @EventId
+            where event_id = any(@EventIds)
               and user_id = any(@UserIds)
               and (status = 'CONFIRMED' or (status = 'HOLD' and expires_at > @Now))
-            group by user_id
+            group by event_id, user_id
             """;
-        var rows = await connection.QueryAsync<(Guid UserId, int Quantity)>(new CommandDefinition(sql,
-            new { EventId = ev.Id, UserIds = userIds, ev.Now }, transaction, cancellationToken: ct));
-        return rows.ToDictionary(r => r.UserId, r => r.Quantity);
+        var userIds = requests.Where(r => limited.Contains(r.EventId)).Select(r => r.UserId).Distinct().ToArray();
+        var rows = await connection.QueryAsync<(Guid EventId, Guid UserId, int Quantity)>(new CommandDefinition(sql,
+            new { EventIds = limited.ToArray(), UserIds = userIds, Now = now }, transaction, cancellationToken: ct));
+        return rows.ToDictionary(r => (r.EventId, r.UserId), r => r.Quantity);
     }
 
     /// <returns>The seats given back.</returns>
-    private async Task<int> ReleaseExpiredOfEventAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, LockedEvent ev, CancellationToken ct)
+    private async Task<int> ReleaseExpiredOfEventAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid eventId, DateTime now, CancellationToken ct)
     {
         const string sql = """
             with expired as (
@@ -181,10 +197,10 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
             where events.id = @EventId and freed.seats > 0
             returning freed.holds, freed.seats
             """;
-        var freed = await connection.QuerySingleOrDefaultAsync<SweepRow>(new CommandDefinition(sql, new { EventId = ev.Id, ev.Now }, transaction, cancellationToken: ct));
+        var freed = await connection.QuerySingleOrDefaultAsync<SweepRow>(new CommandDefinition(sql, new { EventId = eventId, Now = now }, transaction, cancellationToken: ct));
         if (freed is not null)
         {
-            logger.LogInformation("Hold on {EventId} released {Holds} expired holds ({Seats} seats) before the sweeper", ev.Id, freed.Holds, freed.Seats);
+            logger.LogInformation("Hold on {EventId} released {Holds} expired holds ({Seats} seats) before the sweeper", eventId, freed.Holds, freed.Seats);
             return freed.Seats;
         }
         return 0;

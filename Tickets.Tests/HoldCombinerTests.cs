@@ -42,29 +42,43 @@ public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
         {
             users.Add(await NewUserAsync());
         }
-        var sequence = Enumerable.Range(0, 120)
-            .Select(_ => (User: users[random.Next(users.Count)], Quantity: random.Next(20) == 0 ? random.Next(-1, 1) : random.Next(1, 6)))
+        // Three events with different rules, and a fourth id that does not exist.
+        async Task<Guid[]> EventsAsync() =>
+        [
+            (await NewEventAsync(60, maxPerUser: 9)).Id,
+            (await NewEventAsync(25)).Id,
+            (await NewEventAsync(40, maxPerUser: 3)).Id,
+            Guid.NewGuid(),
+        ];
+        var direct = await EventsAsync();
+        var batched = await EventsAsync();
+        var sequence = Enumerable.Range(0, 160)
+            .Select(_ => (User: users[random.Next(users.Count)], Event: random.Next(20) == 0 ? 3 : random.Next(3),
+                Quantity: random.Next(20) == 0 ? random.Next(-1, 1) : random.Next(1, 6)))
             .ToList();
-        var direct = await NewEventAsync(60, maxPerUser: 9);
-        var batched = await NewEventAsync(60, maxPerUser: 9);
 
         var directOutcomes = new List<HoldOutcome>();
-        foreach (var (user, quantity) in sequence)
+        foreach (var (user, ev, quantity) in sequence)
         {
-            directOutcomes.Add((await Engine.HoldAsync(new HoldRequest(user, direct.Id, quantity), None)).Outcome);
+            directOutcomes.Add((await Engine.HoldAsync(new HoldRequest(user, direct[ev], quantity), None)).Outcome);
         }
-        // All submitted at once (enqueued in call order), while the row is locked so they share batches.
-        var combiner = Combiner(new HoldCombinerOptions { MaxBatchSize = 32 });
-        var block = await BlockEventAsync(batched.Id);
-        var pending = sequence.Select(s => combiner.HoldAsync(new HoldRequest(s.User, batched.Id, s.Quantity), None)).ToList();
+        // All submitted at once, in sequence order, while one event row is locked so that they pile up into
+        // batches spanning several events. One batch at a time keeps arrival order = decision order.
+        var combiner = Combiner(new HoldCombinerOptions { MaxBatchSize = 32, MaxConcurrentBatches = 1 });
+        var block = await BlockEventAsync(batched[0]);
+        var pending = sequence.Select(s => combiner.HoldAsync(new HoldRequest(s.User, batched[s.Event], s.Quantity), None)).ToList();
         await UnblockAsync(block);
         var batchedOutcomes = (await Task.WhenAll(pending)).Select(r => r.Outcome).ToList();
 
         Assert.Equal(directOutcomes, batchedOutcomes);
         Assert.Contains(HoldOutcome.SoldOut, directOutcomes);
         Assert.Contains(HoldOutcome.LimitExceeded, directOutcomes);
-        var (d, b) = (await ReloadAsync(direct.Id), await ReloadAsync(batched.Id));
-        Assert.Equal((d.Available, d.Held), (b.Available, b.Held));
+        Assert.Contains(HoldOutcome.EventNotFound, directOutcomes);
+        for (var i = 0; i < 3; i++)
+        {
+            var (d, b) = (await ReloadAsync(direct[i]), await ReloadAsync(batched[i]));
+            Assert.Equal((d.Available, d.Held), (b.Available, b.Held));
+        }
         await AssertInvariantAsync();
     }
 
@@ -113,7 +127,7 @@ public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
     {
         var ev = await NewEventAsync(100);
         var user = await NewUserAsync();
-        var combiner = Combiner(new HoldCombinerOptions { MaxQueueLength = 5, MaxBatchSize = 2 });
+        var combiner = Combiner(new HoldCombinerOptions { MaxQueueLength = 5, MaxBatchSize = 2, MaxConcurrentBatches = 1 });
         var block = await BlockEventAsync(ev.Id);
         var first = combiner.HoldAsync(new HoldRequest(user, ev.Id, 1), None);
         await Task.Delay(200); // the first batch is now waiting on the row lock, out of the queue
@@ -148,7 +162,7 @@ public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
     public async Task A_caller_that_gives_up_before_its_turn_gets_no_hold()
     {
         var ev = await NewEventAsync(10);
-        var combiner = Combiner(new HoldCombinerOptions { MaxBatchSize = 1 });
+        var combiner = Combiner(new HoldCombinerOptions { MaxBatchSize = 1, MaxConcurrentBatches = 1 });
         var block = await BlockEventAsync(ev.Id);
         var first = combiner.HoldAsync(new HoldRequest(await NewUserAsync(), ev.Id, 1), None);
         await Task.Delay(100);
