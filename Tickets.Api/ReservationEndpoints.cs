@@ -68,7 +68,9 @@ public sealed class ReservationEndpoints(ReservationEngine engine, HoldCombiner 
         {
             return ReservationNotFound();
         }
-        var result = await engine.ConfirmAsync(caller!.UserId, reservationId, context.RequestAborted);
+        var result = _batched
+            ? await combiner.ConfirmAsync(caller!.UserId, reservationId, context.RequestAborted)
+            : await engine.ConfirmAsync(caller!.UserId, reservationId, context.RequestAborted);
         return ToResult(result, "confirm");
     }
 
@@ -83,7 +85,9 @@ public sealed class ReservationEndpoints(ReservationEngine engine, HoldCombiner 
         {
             return ReservationNotFound();
         }
-        var result = await engine.ReleaseAsync(caller!.UserId, reservationId, context.RequestAborted);
+        var result = _batched
+            ? await combiner.ReleaseAsync(caller!.UserId, reservationId, context.RequestAborted)
+            : await engine.ReleaseAsync(caller!.UserId, reservationId, context.RequestAborted);
         return result.Outcome is ChangeOutcome.Changed or ChangeOutcome.Unchanged ? TypedResults.NoContent() : ToResult(result, "release");
     }
 
@@ -108,6 +112,8 @@ public sealed class ReservationEndpoints(ReservationEngine engine, HoldCombiner 
         ChangeOutcome.NotFound => ReservationNotFound(),
         ChangeOutcome.Expired => Problems.Create(StatusCodes.Status410Gone, ProblemCodes.HoldExpired, "The hold has expired.",
             "The hold expired before it could be confirmed; its seats are back on sale. Hold again."),
+        ChangeOutcome.Overloaded => Problems.Unavailable(ProblemCodes.Overloaded,
+            "Too many requests are waiting. Retry shortly.", retryAfterSeconds: 1),
         ChangeOutcome.WrongState => Problems.Conflict(ProblemCodes.WrongState, $"Cannot {action} this reservation.",
             $"A reservation in state {result.Reservation!.Status} cannot be {action switch { "confirm" => "confirmed", "release" => "released", _ => "cancelled" }}."),
         _ => throw new InvalidOperationException($"Unexpected outcome {result.Outcome}"),

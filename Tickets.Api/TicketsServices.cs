@@ -25,7 +25,7 @@ public static class TicketsServices
         services.AddSingleton(sp => CreateDataSource(configuration, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp => new Database(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILogger<Database>>()));
         services.AddSingleton<ReservationEngine>();
-        services.AddSingleton(new HoldCombinerOptions());
+        services.AddSingleton(new BatchOptions());
         services.AddSingleton<HoldCombiner>();
         services.AddSingleton<EventStore>();
         services.AddSingleton<UserStore>();

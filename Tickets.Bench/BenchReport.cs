@@ -162,7 +162,7 @@ internal sealed class BenchReport(BenchSettings settings)
         text.AppendLine("Latencies are closed-loop (each connection waits for its answer before the next request).");
         if (Sweep is { } sweep)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"Sweeper: released {sweep.Holds:N0} expired holds in {sweep.Seconds:N1} s ({sweep.HoldsPerSecond:N0}/s) while holds continued.");
+            text.AppendLine(CultureInfo.InvariantCulture, $"Sweeper (the benchmark's, beside the server's own minute timer): released {sweep.Holds:N0} expired holds in {sweep.Seconds:N1} s ({sweep.HoldsPerSecond:N0}/s) while holds continued.");
         }
         text.AppendLine(CultureInfo.InvariantCulture, $"Server peak RSS: {string.Join(", ", PeakRssMb.Select(kv => $"{kv.Key} {kv.Value:N0} MB"))}");
         text.AppendLine();

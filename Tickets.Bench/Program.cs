@@ -70,9 +70,14 @@ foreach (var mode in new[] { "Direct", "Batched" })
             bench.Hold(hot), dataSource, until: sweep);
         var released = await sweep;
         report.Sweep = new SweepFigures(released.Holds, sweepClock.Elapsed.TotalSeconds, released.Holds / sweepClock.Elapsed.TotalSeconds);
-        if (released.Holds < expired)
+        // The server's own minute timer may have taken part of the backlog; together nothing may be left.
+        await using (var check = dataSource.CreateCommand("select count(*)::int from reservations where status = 'HOLD' and expires_at < now() - interval '5 seconds'"))
         {
-            report.Failures.Add($"sweeper released {released.Holds} of {expired} expired holds");
+            var left = (int)(await check.ExecuteScalarAsync())!;
+            if (left > 0)
+            {
+                report.Failures.Add($"{left} of {expired} expired holds were not released by the sweepers");
+            }
         }
         await report.CheckInvariantAsync("after sweep", dataSource);
     }

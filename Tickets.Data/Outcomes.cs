@@ -27,6 +27,8 @@ public enum ChangeOutcome
     WrongState,
     /// <summary>The hold expired before it could be confirmed; its seats are back on sale.</summary>
     Expired,
+    /// <summary>Too many requests are already waiting in this process; retry shortly (503).</summary>
+    Overloaded,
 }
 
 public readonly record struct ChangeResult(ChangeOutcome Outcome, Reservation? Reservation = null);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Dapper;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -5,6 +6,16 @@ using Npgsql;
 namespace Tickets.Data;
 
 public sealed record HoldRequest(Guid UserId, Guid EventId, int Quantity);
+
+public enum Transition
+{
+    Confirm,
+    Release,
+    Cancel,
+}
+
+/// <summary>A change of one reservation; <paramref name="OwnerId"/> null means an admin acting on anyone's.</summary>
+public sealed record ChangeRequest(Guid ReservationId, Guid? OwnerId, Transition Transition);
 
 /// <summary>
 /// Hold, confirm, release, cancel and the expiry sweep.
@@ -19,6 +30,9 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
     private const string ReservationColumns = "id, event_id, user_id, quantity, status, created_at, expires_at, confirmed_at, ended_at";
 
     public int SweepBatchSize { get; init; } = 1000;
+
+    /// <summary>Share of wall time the sweeper may keep the database busy while working through a backlog.</summary>
+    public double SweepDutyCycle { get; init; } = 0.3;
 
     public async Task<HoldResult> HoldAsync(HoldRequest request, CancellationToken cancellationToken)
     {
@@ -207,115 +221,167 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
     }
 
     public Task<ChangeResult> ConfirmAsync(Guid userId, Guid reservationId, CancellationToken cancellationToken) =>
-        ChangeAsync(reservationId, userId, Transition.Confirm, cancellationToken);
+        ChangeAsync(new ChangeRequest(reservationId, userId, Transition.Confirm), cancellationToken);
 
     public Task<ChangeResult> ReleaseAsync(Guid userId, Guid reservationId, CancellationToken cancellationToken) =>
-        ChangeAsync(reservationId, userId, Transition.Release, cancellationToken);
+        ChangeAsync(new ChangeRequest(reservationId, userId, Transition.Release), cancellationToken);
 
-    /// <summary>An admin cancels a confirmed reservation (or a live hold); its seats go back on sale.</summary>
+    /// <summary>An admin cancels a confirmed reservation; its seats go back on sale.</summary>
     public Task<ChangeResult> CancelAsync(Guid reservationId, CancellationToken cancellationToken) =>
-        ChangeAsync(reservationId, ownerId: null, Transition.Cancel, cancellationToken);
+        ChangeAsync(new ChangeRequest(reservationId, OwnerId: null, Transition.Cancel), cancellationToken);
 
-    private enum Transition
-    {
-        Confirm,
-        Release,
-        Cancel,
-    }
-
-    private Task<ChangeResult> ChangeAsync(Guid reservationId, Guid? ownerId, Transition transition, CancellationToken cancellationToken) =>
+    internal Task<ChangeResult> ChangeAsync(ChangeRequest request, CancellationToken cancellationToken) =>
         database.InTransactionAsync(async (connection, transaction, ct) =>
-        {
-            // A reservation's event never changes, so reading it before the lock is safe.
-            const string lockSql = """
-                select clock_timestamp()
-                from events
-                where id = (select event_id from reservations where id = @Id and (@OwnerId::uuid is null or user_id = @OwnerId::uuid))
-                for no key update
-                """;
-            var now = await connection.QuerySingleOrDefaultAsync<DateTime?>(new CommandDefinition(lockSql,
-                new { Id = reservationId, OwnerId = ownerId }, transaction, cancellationToken: ct));
-            if (now is not { } dbNow)
-            {
-                return new ChangeResult(ChangeOutcome.NotFound);
-            }
-            // Fresh snapshot, taken after the lock: no other writer can change this reservation until we commit.
-            const string readSql = $"select {ReservationColumns} from reservations where id = @Id";
-            var current = await connection.QuerySingleAsync<Reservation>(new CommandDefinition(readSql, new { Id = reservationId }, transaction, cancellationToken: ct));
-            var live = current.Status == ReservationStatus.Hold && current.ExpiresAt > dbNow;
-            var expiredNotSwept = current.Status == ReservationStatus.Hold && !live;
+            (await ChangeInTransactionAsync(connection, transaction, [request], ct))[0], cancellationToken);
 
-            if (expiredNotSwept)
-            {
-                var expired = await ApplyAsync(connection, transaction, current, ReservationStatus.Expired, dbNow, ct);
-                logger.LogInformation("Reservation {ReservationId} of {EventId} expired at {Transition}", current.Id, current.EventId, transition);
-                return new ChangeResult(ChangeOutcome.Expired, expired);
-            }
-            var (target, already) = transition switch
-            {
-                Transition.Confirm => (ReservationStatus.Confirmed, ReservationStatus.Confirmed),
-                Transition.Release => (ReservationStatus.Released, ReservationStatus.Released),
-                _ => (ReservationStatus.Cancelled, ReservationStatus.Cancelled),
-            };
-            if (current.Status == already)
-            {
-                return new ChangeResult(ChangeOutcome.Unchanged, current);
-            }
-            if (current.Status == ReservationStatus.Expired && transition != Transition.Cancel)
-            {
-                return new ChangeResult(ChangeOutcome.Expired, current);
-            }
-            // Confirm and release act on a live hold; cancel is the admin undoing a sale, so only on a confirmed one.
-            var allowed = transition == Transition.Cancel ? current.Status == ReservationStatus.Confirmed : live;
-            if (!allowed)
-            {
-                return new ChangeResult(ChangeOutcome.WrongState, current);
-            }
-            var changed = await ApplyAsync(connection, transaction, current, target, dbNow, ct);
-            logger.LogInformation("Reservation {ReservationId} of {EventId} went from {From} to {To} ({Quantity} seats)",
-                current.Id, current.EventId, current.Status, target, current.Quantity);
-            return new ChangeResult(ChangeOutcome.Changed, changed);
-        }, cancellationToken);
-
-    /// <summary>Moves one reservation to <paramref name="to"/> and its seats between the event's counters.</summary>
-    private static Task<Reservation> ApplyAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Reservation current, string to, DateTime now, CancellationToken ct)
+    /// <summary>
+    /// Decides and applies a batch of confirms, releases and cancels inside the caller's transaction: the
+    /// events of the reservations are locked (in id order), the reservations read fresh under those locks, each
+    /// request decided in order against the state the earlier ones left, and all changes written with one
+    /// statement. A hold that has expired but is not yet swept is ended as EXPIRED here (its seats go back), and
+    /// a confirm of it is refused as expired. Each reservation leaves HOLD at most once.
+    /// </summary>
+    internal async Task<ChangeResult[]> ChangeInTransactionAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<ChangeRequest> requests, CancellationToken ct)
     {
-        var q = current.Quantity;
-        var (available, held, confirmed) = (current.Status, to) switch
-        {
-            (ReservationStatus.Hold, ReservationStatus.Confirmed) => (0, -q, q),
-            (ReservationStatus.Hold, _) => (q, -q, 0),
-            (ReservationStatus.Confirmed, ReservationStatus.Cancelled) => (q, 0, -q),
-            _ => throw new InvalidOperationException($"No transition from {current.Status} to {to}."),
-        };
-        const string sql = $"""
-            with counters as (
-                update events
-                set available = available + @Available, held = held + @Held, confirmed = confirmed + @Confirmed
-                where id = @EventId
-            )
-            update reservations
-            set status = @To,
-                confirmed_at = case when @To = 'CONFIRMED' then @Now else confirmed_at end,
-                ended_at = case when @To = 'CONFIRMED' then null else @Now end
-            where id = @Id and status = @From
-            returning {ReservationColumns}
+        // A reservation's event never changes, so finding it before the lock is safe.
+        const string lockSql = """
+            select (select clock_timestamp())
+            from events
+            where id in (select event_id from reservations where id = any(@Ids))
+            order by id
+            for no key update
             """;
-        return connection.QuerySingleAsync<Reservation>(new CommandDefinition(sql, new
+        var ids = requests.Select(r => r.ReservationId).Distinct().ToArray();
+        var results = new ChangeResult[requests.Count];
+        var locked = (await connection.QueryAsync<DateTime>(new CommandDefinition(lockSql, new { Ids = ids }, transaction, cancellationToken: ct))).ToList();
+        if (locked.Count == 0)
         {
-            current.Id,
-            current.EventId,
-            From = current.Status,
-            To = to,
-            Now = now,
-            Available = available,
-            Held = held,
-            Confirmed = confirmed,
-        }, transaction, cancellationToken: ct));
+            Array.Fill(results, new ChangeResult(ChangeOutcome.NotFound));
+            return results;
+        }
+        var now = locked[0];
+        const string readSql = $"select {ReservationColumns} from reservations where id = any(@Ids)";
+        var current = (await connection.QueryAsync<Reservation>(new CommandDefinition(readSql, new { Ids = ids }, transaction, cancellationToken: ct)))
+            .ToDictionary(r => r.Id);
+        var changes = new Dictionary<Guid, (Reservation From, Reservation To)>();
+        for (var i = 0; i < requests.Count; i++)
+        {
+            var request = requests[i];
+            if (!current.TryGetValue(request.ReservationId, out var reservation)
+                || (request.OwnerId is { } owner && reservation.UserId != owner))
+            {
+                results[i] = new ChangeResult(ChangeOutcome.NotFound);
+                continue;
+            }
+            var (outcome, to) = Decide(reservation, request.Transition, now);
+            if (to is not null)
+            {
+                if (changes.ContainsKey(reservation.Id))
+                {
+                    throw new InvalidOperationException($"Reservation {reservation.Id} would change twice in one transaction.");
+                }
+                var changed = reservation with
+                {
+                    Status = to,
+                    ConfirmedAt = to == ReservationStatus.Confirmed ? now : reservation.ConfirmedAt,
+                    EndedAt = to == ReservationStatus.Confirmed ? null : now,
+                };
+                changes[reservation.Id] = (reservation, changed);
+                current[reservation.Id] = changed;
+                logger.LogInformation("Reservation {ReservationId} of {EventId} went from {From} to {To} ({Quantity} seats) at {Transition}",
+                    reservation.Id, reservation.EventId, reservation.Status, to, reservation.Quantity, request.Transition);
+            }
+            results[i] = new ChangeResult(outcome, current[reservation.Id]);
+        }
+        if (changes.Count > 0)
+        {
+            await ApplyAsync(connection, transaction, changes.Values.ToList(), now, ct);
+        }
+        return results;
     }
 
-    /// <summary>The owner's reservation, or any reservation when <paramref name="ownerId"/> is null (admins).</summary>
+    /// <summary>What a request does to a reservation: its outcome, and the new status if it changes.</summary>
+    private static (ChangeOutcome Outcome, string? To) Decide(Reservation current, Transition transition, DateTime now)
+    {
+        var live = current.Status == ReservationStatus.Hold && current.ExpiresAt > now;
+        if (current.Status == ReservationStatus.Hold && !live)
+        {
+            // Expired but not yet swept: end it now, whatever was asked.
+            return (transition == Transition.Cancel ? ChangeOutcome.WrongState : ChangeOutcome.Expired, ReservationStatus.Expired);
+        }
+        var target = transition switch
+        {
+            Transition.Confirm => ReservationStatus.Confirmed,
+            Transition.Release => ReservationStatus.Released,
+            _ => ReservationStatus.Cancelled,
+        };
+        if (current.Status == target)
+        {
+            return (ChangeOutcome.Unchanged, null);
+        }
+        if (current.Status == ReservationStatus.Expired && transition != Transition.Cancel)
+        {
+            return (ChangeOutcome.Expired, null);
+        }
+        // Confirm and release act on a live hold; cancel is the admin undoing a sale, so only on a confirmed one.
+        var allowed = transition == Transition.Cancel ? current.Status == ReservationStatus.Confirmed : live;
+        return allowed ? (ChangeOutcome.Changed, target) : (ChangeOutcome.WrongState, null);
+    }
+
+    /// <summary>Writes the reservations' new statuses and moves their seats between the events' counters.</summary>
+    private static async Task ApplyAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, List<(Reservation From, Reservation To)> changes, DateTime now, CancellationToken ct)
+    {
+        var deltas = changes
+            .Select(c => (c.From.EventId, Delta: Delta(c.From.Status, c.To.Status, c.From.Quantity)))
+            .GroupBy(d => d.EventId)
+            .Select(g => (EventId: g.Key, Available: g.Sum(d => d.Delta.Available), Held: g.Sum(d => d.Delta.Held), Confirmed: g.Sum(d => d.Delta.Confirmed)))
+            .ToArray();
+        const string sql = """
+            with changed as (
+                update reservations r
+                set status = c.to_status,
+                    confirmed_at = case when c.to_status = 'CONFIRMED' then @Now else r.confirmed_at end,
+                    ended_at = case when c.to_status = 'CONFIRMED' then null else @Now end
+                from unnest(@Ids, @FromStatuses, @ToStatuses) as c (id, from_status, to_status)
+                where r.id = c.id and r.status = c.from_status
+                returning r.id
+            ), counters as (
+                update events e
+                set available = e.available + d.available, held = e.held + d.held, confirmed = e.confirmed + d.confirmed
+                from unnest(@EventIds, @Available, @Held, @Confirmed) as d (event_id, available, held, confirmed)
+                where e.id = d.event_id
+            )
+            select count(*)::int from changed
+            """;
+        var written = await connection.ExecuteScalarAsync<int>(new CommandDefinition(sql, new
+        {
+            Now = now,
+            Ids = changes.Select(c => c.From.Id).ToArray(),
+            FromStatuses = changes.Select(c => c.From.Status).ToArray(),
+            ToStatuses = changes.Select(c => c.To.Status).ToArray(),
+            EventIds = deltas.Select(d => d.EventId).ToArray(),
+            Available = deltas.Select(d => d.Available).ToArray(),
+            Held = deltas.Select(d => d.Held).ToArray(),
+            Confirmed = deltas.Select(d => d.Confirmed).ToArray(),
+        }, transaction, cancellationToken: ct));
+        if (written != changes.Count)
+        {
+            // Cannot happen while every writer holds the event lock; if it ever does, roll back rather than
+            // move seats for a reservation whose row did not change.
+            throw new InvalidOperationException($"Expected to change {changes.Count} reservations, changed {written}.");
+        }
+    }
+
+    private static (int Available, int Held, int Confirmed) Delta(string from, string to, int q) => (from, to) switch
+    {
+        (ReservationStatus.Hold, ReservationStatus.Confirmed) => (0, -q, q),
+        (ReservationStatus.Hold, _) => (q, -q, 0),
+        (ReservationStatus.Confirmed, ReservationStatus.Cancelled) => (q, 0, -q),
+        _ => throw new InvalidOperationException($"No transition from {from} to {to}."),
+    };
+
     public Task<Reservation?> GetAsync(Guid reservationId, Guid? ownerId, CancellationToken cancellationToken) =>
         database.WithConnectionAsync(async (connection, ct) =>
         {
@@ -352,12 +418,20 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
         var total = new SweepResult(0, 0);
         for (var batch = 0; batch < 10_000; batch++)
         {
+            var started = Stopwatch.GetTimestamp();
             var (found, released) = await database.InTransactionAsync(SweepBatchAsync, cancellationToken);
             total = new SweepResult(total.Holds + released.Holds, total.Seats + released.Seats);
             // Stop when nothing is left, or when what is left is being ended by someone else right now.
             if (!found || released.Holds == 0)
             {
                 break;
+            }
+            if (released.Holds >= SweepBatchSize && SweepDutyCycle < 1)
+            {
+                // A large backlog: yield the database to sales between batches. Nothing waits on the sweeper
+                // for seats (a hold short of seats releases its event's expired holds itself).
+                var busy = Stopwatch.GetElapsedTime(started);
+                await Task.Delay(busy * ((1 - SweepDutyCycle) / SweepDutyCycle), cancellationToken);
             }
         }
         if (total.Holds > 0)

@@ -9,8 +9,8 @@ public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
-    private HoldCombiner Combiner(HoldCombinerOptions? options = null) =>
-        new(Db.Database, Engine, options ?? new HoldCombinerOptions(), NullLogger<HoldCombiner>.Instance);
+    private HoldCombiner Combiner(BatchOptions? options = null) =>
+        new(Db.Database, Engine, options ?? new BatchOptions(), NullLogger<HoldCombiner>.Instance);
 
     /// <summary>Holds the event row lock in a transaction of its own until disposed, so requests pile up.</summary>
     private async Task<NpgsqlTransaction> BlockEventAsync(Guid eventId)
@@ -64,7 +64,7 @@ public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
         }
         // All submitted at once, in sequence order, while one event row is locked so that they pile up into
         // batches spanning several events. One batch at a time keeps arrival order = decision order.
-        var combiner = Combiner(new HoldCombinerOptions { MaxBatchSize = 32, MaxConcurrentBatches = 1 });
+        var combiner = Combiner(new BatchOptions { MaxBatchSize = 32, MaxConcurrentBatches = 1 });
         var block = await BlockEventAsync(batched[0]);
         var pending = sequence.Select(s => combiner.HoldAsync(new HoldRequest(s.User, batched[s.Event], s.Quantity), None)).ToList();
         await UnblockAsync(block);
@@ -88,7 +88,7 @@ public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
         var ev = await NewEventAsync(100);
         var combiner = Combiner();
         var sizes = new System.Collections.Concurrent.ConcurrentBag<int>();
-        combiner.BatchCompleted += sizes.Add;
+        combiner.HoldBatchCompleted += sizes.Add;
         var users = new List<Guid>();
         for (var i = 0; i < 50; i++)
         {
@@ -109,12 +109,45 @@ public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
     }
 
     [Fact]
+    public async Task Concurrent_confirms_and_releases_through_the_combiner_end_each_hold_once()
+    {
+        var ev = await NewEventAsync(300);
+        var combiner = Combiner();
+        var holds = new List<(Guid User, Reservation Hold)>();
+        for (var i = 0; i < 100; i++)
+        {
+            var user = await NewUserAsync();
+            holds.Add((user, (await Engine.HoldAsync(new HoldRequest(user, ev.Id, 2), None)).Reservation!));
+        }
+        var stranger = await NewUserAsync();
+
+        // Per hold: two confirms, a release, and a stranger's confirm, all at once.
+        var tasks = holds.SelectMany(h => new Func<Task<ChangeResult>>[]
+        {
+            () => combiner.ConfirmAsync(h.User, h.Hold.Id, None),
+            () => combiner.ConfirmAsync(h.User, h.Hold.Id, None),
+            () => combiner.ReleaseAsync(h.User, h.Hold.Id, None),
+            () => combiner.ConfirmAsync(stranger, h.Hold.Id, None),
+        }.Select((f, kind) => (h.Hold.Id, Kind: kind, Task: Task.Run(f)))).ToList();
+        var results = await Task.WhenAll(tasks.Select(async t => (t.Id, t.Kind, Result: await t.Task)));
+
+        foreach (var group in results.GroupBy(t => t.Id))
+        {
+            Assert.Equal(1, group.Count(t => t.Result.Outcome == ChangeOutcome.Changed));
+            Assert.Equal(ChangeOutcome.NotFound, group.Single(t => t.Kind == 3).Result.Outcome);
+            var final = (await Engine.GetAsync(group.Key, null, None))!.Status;
+            Assert.Equal(final, group.Single(t => t.Result.Outcome == ChangeOutcome.Changed).Result.Reservation!.Status);
+        }
+        await AssertInvariantAsync();
+    }
+
+    [Fact]
     public async Task A_lone_hold_on_an_idle_event_is_a_batch_of_one()
     {
         var ev = await NewEventAsync(10);
         var combiner = Combiner();
         var sizes = new List<int>();
-        combiner.BatchCompleted += sizes.Add;
+        combiner.HoldBatchCompleted += sizes.Add;
 
         var result = await combiner.HoldAsync(new HoldRequest(await NewUserAsync(), ev.Id, 2), None);
 
@@ -127,7 +160,7 @@ public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
     {
         var ev = await NewEventAsync(100);
         var user = await NewUserAsync();
-        var combiner = Combiner(new HoldCombinerOptions { MaxQueueLength = 5, MaxBatchSize = 2, MaxConcurrentBatches = 1 });
+        var combiner = Combiner(new BatchOptions { MaxQueueLength = 5, MaxBatchSize = 2, MaxConcurrentBatches = 1 });
         var block = await BlockEventAsync(ev.Id);
         var first = combiner.HoldAsync(new HoldRequest(user, ev.Id, 1), None);
         await Task.Delay(200); // the first batch is now waiting on the row lock, out of the queue
@@ -162,7 +195,7 @@ public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
     public async Task A_caller_that_gives_up_before_its_turn_gets_no_hold()
     {
         var ev = await NewEventAsync(10);
-        var combiner = Combiner(new HoldCombinerOptions { MaxBatchSize = 1, MaxConcurrentBatches = 1 });
+        var combiner = Combiner(new BatchOptions { MaxBatchSize = 1, MaxConcurrentBatches = 1 });
         var block = await BlockEventAsync(ev.Id);
         var first = combiner.HoldAsync(new HoldRequest(await NewUserAsync(), ev.Id, 1), None);
         await Task.Delay(100);

@@ -1,0 +1,132 @@
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Tickets.Data;
+
+public sealed record BatchOptions
+{
+    /// <summary>Most requests decided in one transaction.</summary>
+    public int MaxBatchSize { get; init; } = 512;
+
+    /// <summary>Most requests waiting in this process; beyond it a request is refused as overloaded (503).</summary>
+    public int MaxQueueLength { get; init; } = 20_000;
+
+    /// <summary>
+    /// Batch transactions in flight at once. Two keep the database busy: while one commits (a WAL flush),
+    /// the next has already sent its statements and waits for the row lock.
+    /// </summary>
+    public int MaxConcurrentBatches { get; init; } = 2;
+}
+
+/// <summary>
+/// Coalesces concurrent requests into shared transactions. There is no batching delay: with nothing in flight
+/// a request starts a transaction at once, and requests arriving meanwhile form the next batch, so batches grow
+/// with load and an idle system answers as fast as a direct call.
+/// </summary>
+public sealed class BatchQueue<TRequest, TResult>(
+    Func<IReadOnlyList<TRequest>, Task<TResult[]>> runBatch,
+    Func<TRequest, Task<TResult>> runAlone,
+    TResult overloaded,
+    BatchOptions options,
+    ILogger logger)
+{
+    private readonly Queue<Waiter> _pending = new();
+    private readonly Lock _gate = new();
+    private int _draining;
+
+    /// <summary>Raised after each batch with its size (for metrics).</summary>
+    public event Action<int>? BatchCompleted;
+
+    public Task<TResult> EnqueueAsync(TRequest request, CancellationToken cancellationToken)
+    {
+        var waiter = new Waiter(request, cancellationToken);
+        bool startDrain;
+        lock (_gate)
+        {
+            if (_pending.Count >= options.MaxQueueLength)
+            {
+                return Task.FromResult(overloaded);
+            }
+            _pending.Enqueue(waiter);
+            startDrain = _draining < options.MaxConcurrentBatches;
+            if (startDrain)
+            {
+                _draining++;
+            }
+        }
+        if (startDrain)
+        {
+            _ = Task.Run(DrainAsync, CancellationToken.None);
+        }
+        return waiter.Completion.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task DrainAsync()
+    {
+        while (true)
+        {
+            var batch = new List<Waiter>();
+            lock (_gate)
+            {
+                while (batch.Count < options.MaxBatchSize && _pending.TryDequeue(out var next))
+                {
+                    // A caller that gave up before its turn is not served.
+                    if (next.CancellationToken.IsCancellationRequested)
+                    {
+                        next.Completion.TrySetCanceled(next.CancellationToken);
+                        continue;
+                    }
+                    batch.Add(next);
+                }
+                if (batch.Count == 0)
+                {
+                    _draining--;
+                    return;
+                }
+            }
+            await RunAsync(batch);
+            BatchCompleted?.Invoke(batch.Count);
+        }
+    }
+
+    private async Task RunAsync(List<Waiter> batch)
+    {
+        try
+        {
+            var results = await runBatch(batch.Select(w => w.Request).ToList());
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].Completion.TrySetResult(results[i]);
+            }
+        }
+        catch (PostgresException ex) when (batch.Count > 1 && !Database.IsUnavailable(ex))
+        {
+            // One bad request (say, a token of a user that no longer exists) must not fail its neighbours:
+            // decide each alone, so the error reaches only the request that causes it.
+            logger.LogWarning(ex, "Batch of {Count} failed; deciding each request alone", batch.Count);
+            await Task.WhenAll(batch.Select(async w =>
+            {
+                try
+                {
+                    w.Completion.TrySetResult(await runAlone(w.Request));
+                }
+                catch (Exception single)
+                {
+                    w.Completion.TrySetException(single);
+                }
+            }));
+        }
+        catch (Exception ex)
+        {
+            foreach (var waiter in batch)
+            {
+                waiter.Completion.TrySetException(ex);
+            }
+        }
+    }
+
+    private sealed record Waiter(TRequest Request, CancellationToken CancellationToken)
+    {
+        public TaskCompletionSource<TResult> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
