@@ -1,4 +1,4 @@
-// The minute job both hosts run on ApiRoutes.ReleaseExpiredHoldsSchedule.
+// The minute job both hosts run on ApiRoutes.ReleaseExpiredHoldsSchedule: expired holds, then old idempotency keys.
 using Microsoft.Extensions.Logging;
 using Tickets.Data;
 
@@ -12,6 +12,12 @@ public sealed class ExpiredHoldsJob(ReservationEngine engine, ILogger<ExpiredHol
         if (result.Holds > 0)
         {
             logger.LogInformation("Released {Holds} expired holds, {Seats} seats back on sale", result.Holds, result.Seats);
+        }
+        TicketsMetrics.HoldsExpired.Add(result.Holds);
+        var keys = await engine.DeleteOldIdempotencyKeysAsync(IdempotencyHeader.Retention, cancellationToken);
+        if (keys > 0)
+        {
+            logger.LogInformation("Deleted {Keys} idempotency keys older than {Retention}", keys, IdempotencyHeader.Retention);
         }
         return result;
     }

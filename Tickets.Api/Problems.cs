@@ -70,9 +70,12 @@ public static class Problems
     public static ProblemHttpResult Forbidden(string detail) =>
         Create(StatusCodes.Status403Forbidden, ProblemCodes.Forbidden, "Not allowed.", detail);
 
-    public static IResult Unavailable(string code, string detail, int retryAfterSeconds = RetryAfterSeconds) => new WithHeader(
-        Create(StatusCodes.Status503ServiceUnavailable, code, "The service is temporarily unavailable.", detail),
-        "Retry-After", retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    public static IResult Unavailable(string code, string detail, int retryAfterSeconds = RetryAfterSeconds)
+    {
+        TicketsMetrics.Unavailable.Add(1, new KeyValuePair<string, object?>("code", code));
+        return new WithHeader(Create(StatusCodes.Status503ServiceUnavailable, code, "The service is temporarily unavailable.", detail),
+            "Retry-After", retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
 
     public static IResult TooManyRequests(string detail, int retryAfterSeconds) => new WithHeader(
         Create(StatusCodes.Status429TooManyRequests, ProblemCodes.TooManyRequests, "Too many requests.", detail),

@@ -6,7 +6,7 @@ using Tickets.Data;
 
 namespace Tickets.Api;
 
-public sealed class ReservationEndpoints(ReservationEngine engine, HoldCombiner combiner, IOptions<TicketsOptions> options, TokenService tokens)
+public sealed class ReservationEndpoints(ReservationEngine engine, HoldCombiner combiner, IOptions<TicketsOptions> options, TokenService tokens, IServiceProvider services)
 {
     private readonly bool _batched = options.Value.HoldMode == HoldMode.Batched;
 
@@ -30,11 +30,44 @@ public sealed class ReservationEndpoints(ReservationEngine engine, HoldCombiner 
         {
             return Problems.NotFound("No event has this id.", ProblemCodes.EventNotFound);
         }
-        var request = new HoldRequest(caller!.UserId, eventId, body.Quantity.Value);
-        var result = _batched
-            ? await combiner.HoldAsync(request, context.RequestAborted)
-            : await engine.HoldAsync(request, context.RequestAborted);
-        return ToResult(result);
+        var (key, badKey) = IdempotencyHeader.Read(context.Request);
+        if (badKey is not null)
+        {
+            return badKey;
+        }
+        var idempotency = key is null ? null : new IdempotencyKey<HoldResult>(key,
+            IdempotencyHeader.Hash("hold", eventId.ToString(), body.Quantity.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            r => IdempotencyHeader.Render(ToResult(r), services));
+        var request = new HoldRequest(caller!.UserId, eventId, body.Quantity.Value, idempotency);
+        return await WithKeyAsync(caller.UserId, key, async () =>
+        {
+            var result = _batched
+                ? await combiner.HoldAsync(request, context.RequestAborted)
+                : await engine.HoldAsync(request, context.RequestAborted);
+            TicketsMetrics.Record(result);
+            return ToResult(result);
+        });
+    }
+
+    /// <summary>Runs a keyed request once per key at a time in this process; unkeyed ones just run.</summary>
+    private static async Task<IResult> WithKeyAsync(Guid userId, string? key, Func<Task<IResult>> run)
+    {
+        if (key is null)
+        {
+            return await run();
+        }
+        if (!IdempotencyHeader.TryBegin(userId, key))
+        {
+            return IdempotencyHeader.InUse();
+        }
+        try
+        {
+            return await run();
+        }
+        finally
+        {
+            IdempotencyHeader.End(userId, key);
+        }
     }
 
     public static IResult ToResult(HoldResult result) => result.Outcome switch
@@ -52,6 +85,8 @@ public sealed class ReservationEndpoints(ReservationEngine engine, HoldCombiner 
             "This hold would take you over the event's per-user ticket limit (active holds and confirmed tickets count)."),
         HoldOutcome.SoldOut => Problems.Conflict(ProblemCodes.SoldOut, "Not enough seats.",
             "Not enough seats are available for this quantity."),
+        HoldOutcome.Replayed => IdempotencyHeader.Replay(result.Replay!),
+        HoldOutcome.IdempotencyKeyReused => IdempotencyHeader.Reused(),
         HoldOutcome.Overloaded => Problems.Unavailable(ProblemCodes.Overloaded,
             "Too many holds are waiting for this event. Retry shortly.", retryAfterSeconds: 1),
         _ => throw new InvalidOperationException($"Unexpected outcome {result.Outcome}"),
@@ -68,10 +103,22 @@ public sealed class ReservationEndpoints(ReservationEngine engine, HoldCombiner 
         {
             return ReservationNotFound();
         }
-        var result = _batched
-            ? await combiner.ConfirmAsync(caller!.UserId, reservationId, context.RequestAborted)
-            : await engine.ConfirmAsync(caller!.UserId, reservationId, context.RequestAborted);
-        return ToResult(result, "confirm");
+        var (key, badKey) = IdempotencyHeader.Read(context.Request);
+        if (badKey is not null)
+        {
+            return badKey;
+        }
+        var idempotency = key is null ? null : new IdempotencyKey<ChangeResult>(key,
+            IdempotencyHeader.Hash("confirm", reservationId.ToString()),
+            r => IdempotencyHeader.Render(ToResult(r, "confirm"), services));
+        return await WithKeyAsync(caller!.UserId, key, async () =>
+        {
+            var result = _batched
+                ? await combiner.ConfirmAsync(caller.UserId, reservationId, context.RequestAborted, idempotency)
+                : await engine.ConfirmAsync(caller.UserId, reservationId, context.RequestAborted, idempotency);
+            TicketsMetrics.Record(result, Transition.Confirm);
+            return ToResult(result, "confirm");
+        });
     }
 
     public async Task<IResult> ReleaseAsync(HttpContext context, string id)
@@ -112,6 +159,8 @@ public sealed class ReservationEndpoints(ReservationEngine engine, HoldCombiner 
         ChangeOutcome.NotFound => ReservationNotFound(),
         ChangeOutcome.Expired => Problems.Create(StatusCodes.Status410Gone, ProblemCodes.HoldExpired, "The hold has expired.",
             "The hold expired before it could be confirmed; its seats are back on sale. Hold again."),
+        ChangeOutcome.Replayed => IdempotencyHeader.Replay(result.Replay!),
+        ChangeOutcome.IdempotencyKeyReused => IdempotencyHeader.Reused(),
         ChangeOutcome.Overloaded => Problems.Unavailable(ProblemCodes.Overloaded,
             "Too many requests are waiting. Retry shortly.", retryAfterSeconds: 1),
         ChangeOutcome.WrongState => Problems.Conflict(ProblemCodes.WrongState, $"Cannot {action} this reservation.",

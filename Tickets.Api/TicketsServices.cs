@@ -26,7 +26,13 @@ public static class TicketsServices
         services.AddSingleton(sp => new Database(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILogger<Database>>()));
         services.AddSingleton<ReservationEngine>();
         services.AddSingleton(new BatchOptions());
-        services.AddSingleton<HoldCombiner>();
+        services.AddSingleton(sp =>
+        {
+            var combiner = ActivatorUtilities.CreateInstance<HoldCombiner>(sp);
+            combiner.HoldBatchCompleted += size => TicketsMetrics.BatchSize.Record(size, new KeyValuePair<string, object?>("kind", "hold"));
+            combiner.ChangeBatchCompleted += size => TicketsMetrics.BatchSize.Record(size, new KeyValuePair<string, object?>("kind", "change"));
+            return combiner;
+        });
         services.AddSingleton<EventStore>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<TokenService>();

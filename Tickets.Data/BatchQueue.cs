@@ -56,7 +56,12 @@ public sealed class BatchQueue<TRequest, TResult>(
         }
         if (startDrain)
         {
-            _ = Task.Run(DrainAsync, CancellationToken.None);
+            // A batch serves many requests: it must not run inside the first caller's context (its activity,
+            // trace id and log scope would be stamped on everyone's work).
+            using (ExecutionContext.SuppressFlow())
+            {
+                _ = Task.Run(DrainAsync, CancellationToken.None);
+            }
         }
         return waiter.Completion.Task.WaitAsync(cancellationToken);
     }

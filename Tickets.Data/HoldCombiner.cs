@@ -39,8 +39,9 @@ public sealed class HoldCombiner
             ? _holds.EnqueueAsync(request, cancellationToken)
             : Task.FromResult(new HoldResult(HoldOutcome.InvalidQuantity));
 
-    public Task<ChangeResult> ConfirmAsync(Guid userId, Guid reservationId, CancellationToken cancellationToken) =>
-        _changes.EnqueueAsync(new ChangeRequest(reservationId, userId, Transition.Confirm), cancellationToken);
+    public Task<ChangeResult> ConfirmAsync(Guid userId, Guid reservationId, CancellationToken cancellationToken,
+        IdempotencyKey<ChangeResult>? idempotency = null) =>
+        _changes.EnqueueAsync(new ChangeRequest(reservationId, userId, Transition.Confirm, idempotency), cancellationToken);
 
     public Task<ChangeResult> ReleaseAsync(Guid userId, Guid reservationId, CancellationToken cancellationToken) =>
         _changes.EnqueueAsync(new ChangeRequest(reservationId, userId, Transition.Release), cancellationToken);

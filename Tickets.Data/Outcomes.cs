@@ -11,11 +11,15 @@ public enum HoldOutcome
     SalesClosed,
     LimitExceeded,
     SoldOut,
-    /// <summary>Too many holds are already waiting for this event in this process; retry shortly (503).</summary>
+    /// <summary>Too many holds are already waiting in this process; retry shortly (503).</summary>
     Overloaded,
+    /// <summary>A retry of a keyed request: <see cref="HoldResult.Replay"/> is the first response.</summary>
+    Replayed,
+    /// <summary>The Idempotency-Key was first used for a different request (422).</summary>
+    IdempotencyKeyReused,
 }
 
-public readonly record struct HoldResult(HoldOutcome Outcome, Reservation? Reservation = null);
+public readonly record struct HoldResult(HoldOutcome Outcome, Reservation? Reservation = null, StoredResponse? Replay = null);
 
 public enum ChangeOutcome
 {
@@ -29,9 +33,13 @@ public enum ChangeOutcome
     Expired,
     /// <summary>Too many requests are already waiting in this process; retry shortly (503).</summary>
     Overloaded,
+    /// <summary>A retry of a keyed request: <see cref="ChangeResult.Replay"/> is the first response.</summary>
+    Replayed,
+    /// <summary>The Idempotency-Key was first used for a different request (422).</summary>
+    IdempotencyKeyReused,
 }
 
-public readonly record struct ChangeResult(ChangeOutcome Outcome, Reservation? Reservation = null);
+public readonly record struct ChangeResult(ChangeOutcome Outcome, Reservation? Reservation = null, StoredResponse? Replay = null);
 
 public enum EventUpdateOutcome
 {

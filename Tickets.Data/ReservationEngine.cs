@@ -5,7 +5,7 @@ using Npgsql;
 
 namespace Tickets.Data;
 
-public sealed record HoldRequest(Guid UserId, Guid EventId, int Quantity);
+public sealed record HoldRequest(Guid UserId, Guid EventId, int Quantity, IdempotencyKey<HoldResult>? Idempotency = null);
 
 public enum Transition
 {
@@ -15,7 +15,7 @@ public enum Transition
 }
 
 /// <summary>A change of one reservation; <paramref name="OwnerId"/> null means an admin acting on anyone's.</summary>
-public sealed record ChangeRequest(Guid ReservationId, Guid? OwnerId, Transition Transition);
+public sealed record ChangeRequest(Guid ReservationId, Guid? OwnerId, Transition Transition, IdempotencyKey<ChangeResult>? Idempotency = null);
 
 /// <summary>
 /// Hold, confirm, release, cancel and the expiry sweep.
@@ -69,23 +69,40 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
         var events = (await connection.QueryAsync<LockedEvent>(new CommandDefinition(lockSql, new { EventIds = eventIds }, transaction, cancellationToken: ct)))
             .ToDictionary(e => e.Id);
         var results = new HoldResult[requests.Count];
-        if (events.Count == 0)
-        {
-            Array.Fill(results, new HoldResult(HoldOutcome.EventNotFound));
-            return results;
-        }
-        var now = events.Values.First().Now;
+        var now = events.Count > 0 ? events.Values.First().Now : default;
         var userTotals = await ActiveTicketsPerUserAsync(connection, transaction, events.Values, requests, now, ct);
         var available = events.Values.ToDictionary(e => e.Id, e => e.Available);
         var expiredReleased = new HashSet<Guid>();
         var granted = new List<Reservation>(requests.Count);
+        var keys = await IdempotencyRecords.FindAsync(connection, transaction,
+            requests.Where(r => r.Idempotency is not null).Select(r => (r.UserId, r.Idempotency!.Key)).Distinct().ToList(), ct);
+        var newKeys = new List<IdempotencyRecords.Stored>();
         for (var i = 0; i < requests.Count; i++)
         {
             var request = requests[i];
+            if (request.Idempotency is { } key && keys.TryGetValue((request.UserId, key.Key), out var previous))
+            {
+                results[i] = previous.RequestHash.AsSpan().SequenceEqual(key.RequestHash)
+                    ? new HoldResult(HoldOutcome.Replayed, Replay: previous.Response)
+                    : new HoldResult(HoldOutcome.IdempotencyKeyReused);
+                continue;
+            }
+            results[i] = await DecideHoldAsync(request);
+            if (request.Idempotency is { } newKey)
+            {
+                var response = newKey.Render(results[i]);
+                var record = new IdempotencyRecords.Stored(request.UserId, newKey.Key, newKey.RequestHash,
+                    response.StatusCode, response.ContentType, response.Body, response.Location);
+                keys[(request.UserId, newKey.Key)] = record;
+                newKeys.Add(record);
+            }
+        }
+
+        async Task<HoldResult> DecideHoldAsync(HoldRequest request)
+        {
             if (!events.TryGetValue(request.EventId, out var ev))
             {
-                results[i] = new HoldResult(HoldOutcome.EventNotFound);
-                continue;
+                return new HoldResult(HoldOutcome.EventNotFound);
             }
             var userTotal = userTotals.GetValueOrDefault((ev.Id, request.UserId));
             var refusal = Refusal(ev, now, request, userTotal);
@@ -100,8 +117,7 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
             }
             if (refusal is { } outcome)
             {
-                results[i] = new HoldResult(outcome);
-                continue;
+                return new HoldResult(outcome);
             }
             available[ev.Id] -= request.Quantity;
             userTotals[(ev.Id, request.UserId)] = userTotal + request.Quantity;
@@ -116,7 +132,7 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
                 ExpiresAt = now.AddSeconds(ev.HoldSeconds),
             };
             granted.Add(reservation);
-            results[i] = new HoldResult(HoldOutcome.Held, reservation);
+            return new HoldResult(HoldOutcome.Held, reservation);
         }
 
         if (granted.Count > 0)
@@ -145,6 +161,7 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
                 Seats = seats.Select(x => x.Seats).ToArray(),
             }, transaction, cancellationToken: ct));
         }
+        await IdempotencyRecords.InsertAsync(connection, transaction, newKeys, ct);
         return results;
     }
 
@@ -220,8 +237,9 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
         return 0;
     }
 
-    public Task<ChangeResult> ConfirmAsync(Guid userId, Guid reservationId, CancellationToken cancellationToken) =>
-        ChangeAsync(new ChangeRequest(reservationId, userId, Transition.Confirm), cancellationToken);
+    public Task<ChangeResult> ConfirmAsync(Guid userId, Guid reservationId, CancellationToken cancellationToken,
+        IdempotencyKey<ChangeResult>? idempotency = null) =>
+        ChangeAsync(new ChangeRequest(reservationId, userId, Transition.Confirm, idempotency), cancellationToken);
 
     public Task<ChangeResult> ReleaseAsync(Guid userId, Guid reservationId, CancellationToken cancellationToken) =>
         ChangeAsync(new ChangeRequest(reservationId, userId, Transition.Release), cancellationToken);
@@ -255,24 +273,42 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
         var ids = requests.Select(r => r.ReservationId).Distinct().ToArray();
         var results = new ChangeResult[requests.Count];
         var locked = (await connection.QueryAsync<DateTime>(new CommandDefinition(lockSql, new { Ids = ids }, transaction, cancellationToken: ct))).ToList();
-        if (locked.Count == 0)
-        {
-            Array.Fill(results, new ChangeResult(ChangeOutcome.NotFound));
-            return results;
-        }
-        var now = locked[0];
+        var now = locked.Count > 0 ? locked[0] : default;
         const string readSql = $"select {ReservationColumns} from reservations where id = any(@Ids)";
-        var current = (await connection.QueryAsync<Reservation>(new CommandDefinition(readSql, new { Ids = ids }, transaction, cancellationToken: ct)))
-            .ToDictionary(r => r.Id);
+        var current = locked.Count == 0
+            ? []
+            : (await connection.QueryAsync<Reservation>(new CommandDefinition(readSql, new { Ids = ids }, transaction, cancellationToken: ct))).ToDictionary(r => r.Id);
         var changes = new Dictionary<Guid, (Reservation From, Reservation To)>();
+        var keyed = requests.Where(r => r.Idempotency is not null && r.OwnerId is not null).Select(r => (r.OwnerId!.Value, r.Idempotency!.Key)).Distinct().ToList();
+        var keys = await IdempotencyRecords.FindAsync(connection, transaction, keyed, ct);
+        var newKeys = new List<IdempotencyRecords.Stored>();
         for (var i = 0; i < requests.Count; i++)
         {
             var request = requests[i];
+            if (request is { Idempotency: { } key, OwnerId: { } user } && keys.TryGetValue((user, key.Key), out var previous))
+            {
+                results[i] = previous.RequestHash.AsSpan().SequenceEqual(key.RequestHash)
+                    ? new ChangeResult(ChangeOutcome.Replayed, Replay: previous.Response)
+                    : new ChangeResult(ChangeOutcome.IdempotencyKeyReused);
+                continue;
+            }
+            results[i] = DecideChange(request);
+            if (request is { Idempotency: { } newKey, OwnerId: { } owner })
+            {
+                var response = newKey.Render(results[i]);
+                var record = new IdempotencyRecords.Stored(owner, newKey.Key, newKey.RequestHash,
+                    response.StatusCode, response.ContentType, response.Body, response.Location);
+                keys[(owner, newKey.Key)] = record;
+                newKeys.Add(record);
+            }
+        }
+
+        ChangeResult DecideChange(ChangeRequest request)
+        {
             if (!current.TryGetValue(request.ReservationId, out var reservation)
                 || (request.OwnerId is { } owner && reservation.UserId != owner))
             {
-                results[i] = new ChangeResult(ChangeOutcome.NotFound);
-                continue;
+                return new ChangeResult(ChangeOutcome.NotFound);
             }
             var (outcome, to) = Decide(reservation, request.Transition, now);
             if (to is not null)
@@ -292,12 +328,14 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
                 logger.LogInformation("Reservation {ReservationId} of {EventId} went from {From} to {To} ({Quantity} seats) at {Transition}",
                     reservation.Id, reservation.EventId, reservation.Status, to, reservation.Quantity, request.Transition);
             }
-            results[i] = new ChangeResult(outcome, current[reservation.Id]);
+            return new ChangeResult(outcome, current[reservation.Id]);
         }
+
         if (changes.Count > 0)
         {
             await ApplyAsync(connection, transaction, changes.Values.ToList(), now, ct);
         }
+        await IdempotencyRecords.InsertAsync(connection, transaction, newKeys, ct);
         return results;
     }
 
@@ -439,6 +477,28 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
             logger.LogInformation("Sweeper released {Holds} expired holds ({Seats} seats)", total.Holds, total.Seats);
         }
         return total;
+    }
+
+    /// <summary>Deletes Idempotency-Key records older than <paramref name="retention"/>, in bounded batches.</summary>
+    public async Task<int> DeleteOldIdempotencyKeysAsync(TimeSpan retention, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            delete from idempotency_keys
+            where (user_id, key) in (
+                select user_id, key from idempotency_keys where created_at < now() - @Retention limit 5000
+            )
+            """;
+        var total = 0;
+        while (true)
+        {
+            var deleted = await database.WithConnectionAsync((connection, ct) =>
+                connection.ExecuteAsync(new CommandDefinition(sql, new { Retention = retention }, cancellationToken: ct)), cancellationToken);
+            total += deleted;
+            if (deleted < 5000)
+            {
+                return total;
+            }
+        }
     }
 
     private async Task<(bool Found, SweepResult Released)> SweepBatchAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)

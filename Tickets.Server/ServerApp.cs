@@ -16,7 +16,9 @@ public static class ServerApp
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = ApiJson.MaxBodyBytes;
+            // The API refuses bodies over ApiJson.MaxBodyBytes with a 413 problem itself; Kestrel's own, larger
+            // limit only cuts off abuse, so a moderately oversized request still gets a readable answer.
+            k.Limits.MaxRequestBodySize = 2 * 1024 * 1024;
         });
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
         {

@@ -20,6 +20,7 @@ public sealed class ErrorMappingTests
         { HoldOutcome.SalesClosed, 409, ProblemCodes.SalesClosed },
         { HoldOutcome.LimitExceeded, 409, ProblemCodes.LimitExceeded },
         { HoldOutcome.SoldOut, 409, ProblemCodes.SoldOut },
+        { HoldOutcome.IdempotencyKeyReused, 422, ProblemCodes.IdempotencyKeyReused },
     };
 
     [Theory]
@@ -34,7 +35,7 @@ public sealed class ErrorMappingTests
     [Fact]
     public void Every_hold_outcome_is_mapped()
     {
-        foreach (var outcome in Enum.GetValues<HoldOutcome>().Where(o => o is not (HoldOutcome.Held or HoldOutcome.Overloaded)))
+        foreach (var outcome in Enum.GetValues<HoldOutcome>().Where(o => o is not (HoldOutcome.Held or HoldOutcome.Overloaded or HoldOutcome.Replayed)))
         {
             Assert.Contains(HoldOutcomes(), row => (HoldOutcome)row[0] == outcome);
         }
