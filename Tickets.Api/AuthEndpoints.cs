@@ -5,7 +5,7 @@ using Tickets.Data;
 
 namespace Tickets.Api;
 
-public sealed class AuthEndpoints(UserStore users, TokenService tokens, ILogger<AuthEndpoints> logger)
+public sealed class AuthEndpoints(UserStore users, TokenService tokens, AbuseLimits limits, ILogger<AuthEndpoints> logger)
 {
     private const int MinPasswordLength = 8;
     private const int MaxPasswordLength = 128;
@@ -13,6 +13,10 @@ public sealed class AuthEndpoints(UserStore users, TokenService tokens, ILogger<
 
     public async Task<IResult> RegisterAsync(HttpContext context)
     {
+        if (limits.Auth(context) is { } limited)
+        {
+            return limited;
+        }
         var (body, problem) = await ApiJson.ReadAsync<CredentialsRequest>(context.Request, context.RequestAborted);
         if (problem is not null)
         {
@@ -35,6 +39,10 @@ public sealed class AuthEndpoints(UserStore users, TokenService tokens, ILogger<
     /// <summary>JSON <c>{email,password}</c>, or an OAuth2 password-grant form (<c>username</c>, <c>password</c>).</summary>
     public async Task<IResult> TokenAsync(HttpContext context)
     {
+        if (limits.Auth(context) is { } limited)
+        {
+            return limited;
+        }
         string? email;
         string? password;
         if (context.Request.HasFormContentType)
@@ -61,9 +69,14 @@ public sealed class AuthEndpoints(UserStore users, TokenService tokens, ILogger<
         {
             return Problems.BadRequest("Both email (or username) and password are required.");
         }
+        if (limits.SignInLockedOut(email) is { } lockedOut)
+        {
+            return lockedOut;
+        }
         var user = await users.FindByEmailAsync(email.Trim(), context.RequestAborted);
         if (!PasswordHasher.Verify(password, user?.PasswordHash))
         {
+            limits.SignInFailed(email);
             logger.LogInformation("Failed sign-in");
             return Problems.Create(StatusCodes.Status401Unauthorized, ProblemCodes.InvalidCredentials,
                 "Invalid credentials.", "The email or password is wrong.");
@@ -75,6 +88,10 @@ public sealed class AuthEndpoints(UserStore users, TokenService tokens, ILogger<
     /// <summary>An anonymous buyer: a guest account with no email, usable only through the returned token.</summary>
     public async Task<IResult> GuestAsync(HttpContext context)
     {
+        if (limits.Auth(context) is { } limited)
+        {
+            return limited;
+        }
         var user = await users.CreateAsync(null, null, Roles.Guest, context.RequestAborted)
             ?? throw new InvalidOperationException("A guest account could not be created.");
         context.Response.Headers.CacheControl = "no-store";

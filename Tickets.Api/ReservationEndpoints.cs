@@ -6,7 +6,8 @@ using Tickets.Data;
 
 namespace Tickets.Api;
 
-public sealed class ReservationEndpoints(ReservationEngine engine, HoldCombiner combiner, IOptions<TicketsOptions> options, TokenService tokens, IServiceProvider services)
+public sealed class ReservationEndpoints(
+    ReservationEngine engine, HoldCombiner combiner, IOptions<TicketsOptions> options, TokenService tokens, AbuseLimits limits, IServiceProvider services)
 {
     private readonly bool _batched = options.Value.HoldMode == HoldMode.Batched;
 
@@ -16,6 +17,10 @@ public sealed class ReservationEndpoints(ReservationEngine engine, HoldCombiner 
         if (denied is not null)
         {
             return denied;
+        }
+        if (limits.Holds(caller!.UserId) is { } limited)
+        {
+            return limited;
         }
         var (body, problem) = await ApiJson.ReadAsync<HoldRequestBody>(context.Request, context.RequestAborted);
         if (problem is not null)
@@ -83,6 +88,8 @@ public sealed class ReservationEndpoints(ReservationEngine engine, HoldCombiner 
             "This event's sales window has closed."),
         HoldOutcome.LimitExceeded => Problems.Conflict(ProblemCodes.LimitExceeded, "Ticket limit exceeded.",
             "This hold would take you over the event's per-user ticket limit (active holds and confirmed tickets count)."),
+        HoldOutcome.TooManyActiveHolds => Problems.Conflict(ProblemCodes.LimitExceeded, "Too many active holds.",
+            "You already hold as many reservations as anyone may at once. Confirm or release one first."),
         HoldOutcome.SoldOut => Problems.Conflict(ProblemCodes.SoldOut, "Not enough seats.",
             "Not enough seats are available for this quantity."),
         HoldOutcome.Replayed => IdempotencyHeader.Replay(result.Replay!),
@@ -98,6 +105,10 @@ public sealed class ReservationEndpoints(ReservationEngine engine, HoldCombiner 
         if (denied is not null)
         {
             return denied;
+        }
+        if (limits.Holds(caller!.UserId) is { } limited)
+        {
+            return limited;
         }
         if (!Guid.TryParse(id, out var reservationId))
         {

@@ -16,6 +16,8 @@ public static class TicketsServices
             .Bind(configuration.GetSection("Jwt"))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<JwtOptions>, JwtOptionsValidator>();
+        services.AddOptions<RateLimitOptions>().Bind(configuration.GetSection("RateLimits"));
+        services.AddSingleton<AbuseLimits>();
         services.AddOptions<TicketsOptions>()
             .Bind(configuration.GetSection("Tickets"))
             .ValidateOnStart();
@@ -24,7 +26,10 @@ public static class TicketsServices
 
         services.AddSingleton(sp => CreateDataSource(configuration, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp => new Database(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILogger<Database>>()));
-        services.AddSingleton<ReservationEngine>();
+        services.AddSingleton(sp => new ReservationEngine(sp.GetRequiredService<Database>(), sp.GetRequiredService<ILogger<ReservationEngine>>())
+        {
+            MaxActiveHoldsPerUser = sp.GetRequiredService<IOptions<RateLimitOptions>>().Value.MaxActiveHoldsPerUser,
+        });
         services.AddSingleton(new BatchOptions());
         services.AddSingleton(sp =>
         {

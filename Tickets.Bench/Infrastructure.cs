@@ -124,6 +124,10 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         start.Environment["Jwt__SigningKey"] = "benchmark-only-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz";
         start.Environment["Tickets__HoldMode"] = holdMode;
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        // The load is a few hundred buyers sending as fast as they can: per-user abuse limits off.
+        start.Environment["RateLimits__HoldsPerUserPerSecond"] = "0";
+        start.Environment["RateLimits__AuthPerClientPerMinute"] = "0";
+        start.Environment["RateLimits__MaxActiveHoldsPerUser"] = "0";
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine($"[server] {e.Data}"); } };

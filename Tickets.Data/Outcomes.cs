@@ -10,6 +10,8 @@ public enum HoldOutcome
     SalesNotOpen,
     SalesClosed,
     LimitExceeded,
+    /// <summary>The user already has as many live holds as anyone may have at once.</summary>
+    TooManyActiveHolds,
     SoldOut,
     /// <summary>Too many holds are already waiting in this process; retry shortly (503).</summary>
     Overloaded,

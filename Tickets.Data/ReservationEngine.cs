@@ -31,6 +31,9 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
 
     public int SweepBatchSize { get; init; } = 1000;
 
+    /// <summary>Most live holds one user may have at once, across all events; 0 turns the cap off.</summary>
+    public int MaxActiveHoldsPerUser { get; init; }
+
     /// <summary>Share of wall time the sweeper may keep the database busy while working through a backlog.</summary>
     public double SweepDutyCycle { get; init; } = 0.3;
 
@@ -71,6 +74,7 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
         var results = new HoldResult[requests.Count];
         var now = events.Count > 0 ? events.Values.First().Now : default;
         var userTotals = await ActiveTicketsPerUserAsync(connection, transaction, events.Values, requests, now, ct);
+        var activeHolds = await ActiveHoldsPerUserAsync(connection, transaction, requests, now, ct);
         var available = events.Values.ToDictionary(e => e.Id, e => e.Available);
         var expiredReleased = new HashSet<Guid>();
         var granted = new List<Reservation>(requests.Count);
@@ -106,6 +110,10 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
             }
             var userTotal = userTotals.GetValueOrDefault((ev.Id, request.UserId));
             var refusal = Refusal(ev, now, request, userTotal);
+            if (refusal is null && MaxActiveHoldsPerUser > 0 && activeHolds.GetValueOrDefault(request.UserId) >= MaxActiveHoldsPerUser)
+            {
+                refusal = HoldOutcome.TooManyActiveHolds;
+            }
             if (refusal is null && request.Quantity > available[ev.Id] && expiredReleased.Add(ev.Id))
             {
                 // Short of seats: give back this event's expired holds now rather than when the sweeper runs.
@@ -121,6 +129,7 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
             }
             available[ev.Id] -= request.Quantity;
             userTotals[(ev.Id, request.UserId)] = userTotal + request.Quantity;
+            activeHolds[request.UserId] = activeHolds.GetValueOrDefault(request.UserId) + 1;
             var reservation = new Reservation
             {
                 Id = Guid.CreateVersion7(),
@@ -184,6 +193,25 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
             return HoldOutcome.LimitExceeded;
         }
         return null;
+    }
+
+    /// <summary>Live holds per requesting user across all events (only when the cap is on).</summary>
+    private async Task<Dictionary<Guid, int>> ActiveHoldsPerUserAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<HoldRequest> requests, DateTime now, CancellationToken ct)
+    {
+        if (MaxActiveHoldsPerUser <= 0)
+        {
+            return [];
+        }
+        const string sql = """
+            select user_id, count(*)::int
+            from reservations
+            where user_id = any(@UserIds) and status = 'HOLD' and expires_at > @Now
+            group by user_id
+            """;
+        var rows = await connection.QueryAsync<(Guid UserId, int Count)>(new CommandDefinition(sql,
+            new { UserIds = requests.Select(r => r.UserId).Distinct().ToArray(), Now = now }, transaction, cancellationToken: ct));
+        return rows.ToDictionary(r => r.UserId, r => r.Count);
     }
 
     /// <summary>Tickets each requesting user already has (live holds and confirmed) per limited event.</summary>

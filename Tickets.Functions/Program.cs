@@ -13,5 +13,8 @@ builder.Services
     .AddApplicationInsightsTelemetryWorkerService()
     .ConfigureFunctionsApplicationInsights();
 builder.Services.AddTickets(builder.Configuration);
+// Behind the Functions front end the connection's address is the platform's; the client's is the last
+// X-Forwarded-For entry, which the front end appends.
+builder.Services.PostConfigure<RateLimitOptions>(o => o.TrustForwardedFor = true);
 
 builder.Build().Run();

@@ -20,6 +20,7 @@ public sealed class ErrorMappingTests
         { HoldOutcome.SalesClosed, 409, ProblemCodes.SalesClosed },
         { HoldOutcome.LimitExceeded, 409, ProblemCodes.LimitExceeded },
         { HoldOutcome.SoldOut, 409, ProblemCodes.SoldOut },
+        { HoldOutcome.TooManyActiveHolds, 409, ProblemCodes.LimitExceeded },
         { HoldOutcome.IdempotencyKeyReused, 422, ProblemCodes.IdempotencyKeyReused },
     };
 
