@@ -30,7 +30,7 @@ public static class TicketsServices
         {
             MaxActiveHoldsPerUser = sp.GetRequiredService<IOptions<RateLimitOptions>>().Value.MaxActiveHoldsPerUser,
         });
-        services.AddSingleton(new BatchOptions());
+        services.AddSingleton(configuration.GetSection("Tickets:Batching").Get<BatchOptions>() ?? new BatchOptions());
         services.AddSingleton(sp =>
         {
             var combiner = ActivatorUtilities.CreateInstance<HoldCombiner>(sp);

@@ -123,6 +123,13 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         start.Environment["ConnectionStrings__Tickets"] = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 100 }.ConnectionString;
         start.Environment["Jwt__SigningKey"] = "benchmark-only-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz";
         start.Environment["Tickets__HoldMode"] = holdMode;
+        foreach (var name in new[] { "Tickets__Batching__MaxConcurrentBatches", "Tickets__Batching__MaxBatchSize" })
+        {
+            if (Environment.GetEnvironmentVariable(name) is { } value)
+            {
+                start.Environment[name] = value;
+            }
+        }
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         // The load is a few hundred buyers sending as fast as they can: per-user abuse limits off.
         start.Environment["RateLimits__HoldsPerUserPerSecond"] = "0";
