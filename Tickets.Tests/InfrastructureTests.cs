@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json;
+using Tickets.Api;
+
+namespace Tickets.Tests;
+
+/// <summary>
+/// The Bicep in infra/ against the app: compiled with the Bicep CLI from NuGet, the ARM JSON is read for the
+/// Functions app's settings (the `appSettings` variable of the template that declares Microsoft.Web/sites).
+/// </summary>
+public sealed class InfrastructureTests
+{
+    private static readonly Lazy<JsonElement> Template = new(() => JsonDocument.Parse(Bicep("build", "infra/main.bicep", "--stdout").Output).RootElement.Clone());
+
+    private static string BicepPath => typeof(InfrastructureTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "BicepPath").Value!;
+
+    private static (int ExitCode, string Output, string Error) Bicep(params string[] args)
+    {
+        var start = new ProcessStartInfo(BicepPath, args)
+        {
+            WorkingDirectory = Repository.Root,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        return (process.ExitCode, output.Result, error.Result);
+    }
+
+    /// <summary>The nested template that declares the function app(s).</summary>
+    private static JsonElement FunctionTemplate()
+    {
+        static IEnumerable<JsonElement> Templates(JsonElement node)
+        {
+            if (node.ValueKind == JsonValueKind.Object)
+            {
+                if (node.TryGetProperty("resources", out _) && node.TryGetProperty("variables", out _))
+                {
+                    yield return node;
+                }
+                foreach (var child in node.EnumerateObject().SelectMany(p => Templates(p.Value)))
+                {
+                    yield return child;
+                }
+            }
+            else if (node.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var child in node.EnumerateArray().SelectMany(Templates))
+                {
+                    yield return child;
+                }
+            }
+        }
+        return Templates(Template.Value).Single(t => Resources(t).Any(r => r.GetProperty("type").GetString() == "Microsoft.Web/sites"));
+    }
+
+    private static IEnumerable<JsonElement> Resources(JsonElement template)
+    {
+        var resources = template.GetProperty("resources");
+        return resources.ValueKind == JsonValueKind.Array ? resources.EnumerateArray() : resources.EnumerateObject().Select(p => p.Value);
+    }
+
+    private static Dictionary<string, string> AppSettings() => FunctionTemplate().GetProperty("variables").GetProperty("appSettings")
+        .EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!, s => s.GetProperty("value").GetString()!);
+
+    private static JsonElement FlexSite() => Resources(FunctionTemplate())
+        .Single(r => r.GetProperty("type").GetString() == "Microsoft.Web/sites" && r.GetProperty("properties").TryGetProperty("functionAppConfig", out _));
+
+    [Fact]
+    public void Bicep_builds_and_lints_without_errors_or_warnings()
+    {
+        var build = Bicep("build", "infra/main.bicep", "--stdout");
+        Assert.True(build.ExitCode == 0, build.Error);
+        Assert.DoesNotContain("warning", build.Error, StringComparison.OrdinalIgnoreCase);
+        foreach (var file in Directory.GetFiles(Path.Combine(Repository.Root, "infra"), "*.bicep", SearchOption.AllDirectories))
+        {
+            var lint = Bicep("lint", file);
+            Assert.True(lint.ExitCode == 0 && !(lint.Output + lint.Error).Contains("warning", StringComparison.OrdinalIgnoreCase),
+                $"{file}: {lint.Output}{lint.Error}");
+        }
+    }
+
+    [Fact]
+    public void Every_setting_the_app_reads_in_Azure_is_provided_by_the_bicep()
+    {
+        var settings = AppSettings();
+        Assert.All(AppSettingNames.RequiredInAzure, name => Assert.True(settings.ContainsKey(name), $"{name} is not set by infra/"));
+        var flexSite = FlexSite().GetProperty("properties").GetProperty("siteConfig").GetProperty("appSettings").GetString();
+        Assert.Equal("[variables('appSettings')]", flexSite);
+    }
+
+    [Fact]
+    public void Function_app_runs_dotnet_isolated_10_0_on_flex_consumption()
+    {
+        var runtime = FlexSite().GetProperty("properties").GetProperty("functionAppConfig").GetProperty("runtime");
+        Assert.Equal("dotnet-isolated", runtime.GetProperty("name").GetString());
+        Assert.Equal(JsonValueKind.String, runtime.GetProperty("version").ValueKind);
+        Assert.Equal("10.0", runtime.GetProperty("version").GetString());
+    }
+
+    [Fact]
+    public void Timer_storage_is_identity_based_without_keys()
+    {
+        var settings = AppSettings();
+        Assert.Equal("managedidentity", settings["AzureWebJobsStorage__credential"]);
+        Assert.True(settings.ContainsKey("AzureWebJobsStorage__accountName"));
+        Assert.DoesNotContain("AzureWebJobsStorage", settings.Keys);
+        Assert.DoesNotContain(settings.Values, v => v.Contains("AccountKey", StringComparison.OrdinalIgnoreCase) || v.Contains("listKeys", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Secrets_come_from_key_vault_references()
+    {
+        var settings = AppSettings();
+        Assert.StartsWith("[format('@Microsoft.KeyVault(SecretUri=", settings[AppSettingNames.ConnectionString], StringComparison.Ordinal);
+        Assert.StartsWith("[format('@Microsoft.KeyVault(SecretUri=", settings[AppSettingNames.JwtSigningKey], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Local_settings_sample_covers_the_app_settings_with_local_defaults()
+    {
+        using var sample = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "local.settings.sample.json")),
+            new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        Assert.False(sample.RootElement.GetProperty("IsEncrypted").GetBoolean());
+        var values = sample.RootElement.GetProperty("Values");
+        Assert.Equal("UseDevelopmentStorage=true", values.GetProperty("AzureWebJobsStorage").GetString());
+        Assert.Equal("dotnet-isolated", values.GetProperty("FUNCTIONS_WORKER_RUNTIME").GetString());
+        Assert.All(AppSettingNames.Application, name =>
+            Assert.False(string.IsNullOrWhiteSpace(values.TryGetProperty(name, out var v) ? v.GetString() : null), $"{name} missing"));
+        Assert.Null(new JwtOptions { SigningKey = values.GetProperty(AppSettingNames.JwtSigningKey).GetString()! }.Problem());
+    }
+}

@@ -1,0 +1,134 @@
+// PostgreSQL Flexible Server 16 with the built-in PgBouncer (port 6432, transaction pooling) and TLS required.
+// Access: public endpoint limited by firewall to Azure services (and optionally one migration client IP).
+// For private access, put the server and the Functions app (Flex supports VNet integration) in one VNet and
+// set network.delegatedSubnetResourceId instead; see docs/deploy.md.
+param location string
+param tags object
+param resourceToken string
+param administratorLogin string
+@secure()
+param administratorPassword string
+param skuName string
+param skuTier string
+param pgbouncerDefaultPoolSize int
+param pgbouncerMaxClientConn int
+param migrationClientIp string
+
+var databaseName = 'tickets'
+
+resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
+  name: 'psql-tickets-${resourceToken}'
+  location: location
+  tags: tags
+  sku: {
+    name: skuName
+    tier: skuTier
+  }
+  properties: {
+    version: '16'
+    administratorLogin: administratorLogin
+    administratorLoginPassword: administratorPassword
+    storage: {
+      storageSizeGB: 32
+    }
+    backup: {
+      backupRetentionDays: 7
+      geoRedundantBackup: 'Disabled'
+    }
+    highAvailability: {
+      mode: 'Disabled'
+    }
+    authConfig: {
+      passwordAuth: 'Enabled'
+    }
+  }
+}
+
+resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-01' = {
+  parent: server
+  name: databaseName
+  properties: {
+    charset: 'UTF8'
+    collation: 'en_US.utf8'
+  }
+}
+
+// Server parameters are applied one at a time; each waits for the previous to avoid conflicting updates.
+resource pgbouncerEnabled 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = {
+  parent: server
+  name: 'pgbouncer.enabled'
+  properties: {
+    value: 'true'
+    source: 'user-override'
+  }
+}
+
+resource pgbouncerPoolMode 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = {
+  parent: server
+  name: 'pgbouncer.pool_mode'
+  properties: {
+    value: 'transaction'
+    source: 'user-override'
+  }
+  dependsOn: [
+    pgbouncerEnabled
+  ]
+}
+
+resource pgbouncerPoolSize 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = {
+  parent: server
+  name: 'pgbouncer.default_pool_size'
+  properties: {
+    value: string(pgbouncerDefaultPoolSize)
+    source: 'user-override'
+  }
+  dependsOn: [
+    pgbouncerPoolMode
+  ]
+}
+
+resource pgbouncerMaxClients 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = {
+  parent: server
+  name: 'pgbouncer.max_client_conn'
+  properties: {
+    value: string(pgbouncerMaxClientConn)
+    source: 'user-override'
+  }
+  dependsOn: [
+    pgbouncerPoolSize
+  ]
+}
+
+resource requireTls 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = {
+  parent: server
+  name: 'require_secure_transport'
+  properties: {
+    value: 'on'
+    source: 'user-override'
+  }
+  dependsOn: [
+    pgbouncerMaxClients
+  ]
+}
+
+resource allowAzureServices 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = {
+  parent: server
+  name: 'AllowAllAzureServicesAndResourcesWithinAzureIps'
+  properties: {
+    startIpAddress: '0.0.0.0'
+    endIpAddress: '0.0.0.0'
+  }
+}
+
+resource allowMigrationClient 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = if (!empty(migrationClientIp)) {
+  parent: server
+  name: 'AllowMigrationClient'
+  properties: {
+    startIpAddress: migrationClientIp
+    endIpAddress: migrationClientIp
+  }
+}
+
+output host string = server.properties.fullyQualifiedDomainName
+output serverName string = server.name
+output databaseName string = database.name

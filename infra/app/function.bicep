@@ -1,0 +1,180 @@
+// The Functions app. Flex Consumption (FC1, Linux): the consumption plan that runs .NET 10 isolated; runtime
+// version is the string '10.0' (the string '10' deploys but never starts). Classic Windows Consumption (Y1)
+// is the alternative for subscriptions without Flex. Settings the app reads come from Key Vault references
+// resolved with the user-assigned identity; timer storage is identity-based (no keys).
+param location string
+param tags object
+param resourceToken string
+param hostingPlan string
+param maximumInstanceCount int
+param identityId string
+param identityClientId string
+param storageAccountName string
+param deploymentContainerUrl string
+param applicationInsightsConnectionString string
+param databaseSecretUri string
+param jwtSecretUri string
+param jwtIssuer string
+param jwtAudience string
+param holdMode string
+
+var isFlex = hostingPlan == 'FlexConsumption'
+var appName = 'func-tickets-${resourceToken}'
+
+// What the app reads (Tickets.Api.AppSettingNames), plus the host's identity-based storage connection.
+var appSettings = [
+  {
+    name: 'AzureWebJobsStorage__accountName'
+    value: storageAccountName
+  }
+  {
+    name: 'AzureWebJobsStorage__credential'
+    value: 'managedidentity'
+  }
+  {
+    name: 'AzureWebJobsStorage__clientId'
+    value: identityClientId
+  }
+  {
+    name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
+    value: applicationInsightsConnectionString
+  }
+  {
+    name: 'ConnectionStrings__Tickets'
+    value: '@Microsoft.KeyVault(SecretUri=${databaseSecretUri})'
+  }
+  {
+    name: 'Jwt__SigningKey'
+    value: '@Microsoft.KeyVault(SecretUri=${jwtSecretUri})'
+  }
+  {
+    name: 'Jwt__Issuer'
+    value: jwtIssuer
+  }
+  {
+    name: 'Jwt__Audience'
+    value: jwtAudience
+  }
+  {
+    name: 'Tickets__HoldMode'
+    value: holdMode
+  }
+]
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: storageAccountName
+}
+
+resource flexPlan 'Microsoft.Web/serverfarms@2024-04-01' = if (isFlex) {
+  name: 'plan-tickets-${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource flexApp 'Microsoft.Web/sites@2024-04-01' = if (isFlex) {
+  name: appName
+  location: location
+  tags: union(tags, { 'azd-service-name': 'api' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: flexPlan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      appSettings: appSettings
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: deploymentContainerUrl
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identityId
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: 2048
+      }
+      runtime: {
+        name: 'dotnet-isolated'
+        version: '10.0'
+      }
+    }
+  }
+}
+
+resource windowsPlan 'Microsoft.Web/serverfarms@2024-04-01' = if (!isFlex) {
+  name: 'plan-tickets-${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'Y1'
+    tier: 'Dynamic'
+  }
+  properties: {}
+}
+
+// Classic Consumption keeps the app's files on an Azure Files share, which only takes a key-based
+// connection string: the one place this deployment uses a storage key (see docs/deploy.md).
+resource windowsApp 'Microsoft.Web/sites@2024-04-01' = if (!isFlex) {
+  name: appName
+  location: location
+  tags: union(tags, { 'azd-service-name': 'api' })
+  kind: 'functionapp'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identityId}': {}
+    }
+  }
+  properties: {
+    serverFarmId: windowsPlan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identityId
+    siteConfig: {
+      minTlsVersion: '1.2'
+      netFrameworkVersion: 'v10.0'
+      use32BitWorkerProcess: false
+      appSettings: concat(appSettings, [
+        {
+          name: 'FUNCTIONS_EXTENSION_VERSION'
+          value: '~4'
+        }
+        {
+          name: 'FUNCTIONS_WORKER_RUNTIME'
+          value: 'dotnet-isolated'
+        }
+        {
+          name: 'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING'
+          value: 'DefaultEndpointsProtocol=https;AccountName=${storage.name};EndpointSuffix=${environment().suffixes.storage};AccountKey=${storage.listKeys().keys[0].value}'
+        }
+        {
+          name: 'WEBSITE_CONTENTSHARE'
+          value: toLower(appName)
+        }
+      ])
+    }
+  }
+}
+
+output name string = appName
+output defaultHostName string = isFlex ? flexApp!.properties.defaultHostName : windowsApp!.properties.defaultHostName
