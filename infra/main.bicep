@@ -63,7 +63,7 @@ param postgresSkuName string = 'Standard_B1ms'
 param postgresSkuTier string = 'Burstable'
 
 @description('PgBouncer pool size per database/user pair (server connections).')
-param pgbouncerDefaultPoolSize int = 50
+param pgbouncerDefaultPoolSize int = 30
 
 @description('PgBouncer client connection ceiling (all app instances together).')
 param pgbouncerMaxClientConn int = 1000
