@@ -1,4 +1,5 @@
 // The one registration both hosts call: the data source, the engine, the endpoints and their options.
+using System.Data.Common;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -68,20 +69,24 @@ public static class TicketsServices
     /// </summary>
     public static string WithDefaults(string connectionString)
     {
+        // NpgsqlConnectionStringBuilder.ContainsKey is true for every keyword it knows, set or not, so the
+        // keywords actually given are read with the plain builder.
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+            .Select(k => k.Replace(" ", "", StringComparison.Ordinal).ToUpperInvariant()).ToHashSet();
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!builder.ContainsKey("Timeout"))
+        if (!given.Overlaps(["TIMEOUT", "CONNECTTIMEOUT", "CONNECTIONTIMEOUT"]))
         {
             builder.Timeout = 2;
         }
-        if (!builder.ContainsKey("Command Timeout"))
+        if (!given.Contains("COMMANDTIMEOUT"))
         {
             builder.CommandTimeout = 10;
         }
-        if (!builder.ContainsKey("Cancellation Timeout"))
+        if (!given.Contains("CANCELLATIONTIMEOUT"))
         {
             builder.CancellationTimeout = 1000;
         }
-        if (!builder.ContainsKey("Application Name"))
+        if (!given.Contains("APPLICATIONNAME"))
         {
             builder.ApplicationName = "tickets";
         }

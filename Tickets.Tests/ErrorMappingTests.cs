@@ -109,3 +109,17 @@ public sealed class ErrorMappingTests
         Assert.Contains(AppSettingNames.JwtSigningKey, error.Message, StringComparison.Ordinal);
     }
 }
+
+public sealed class ConnectionDefaultsTests
+{
+    [Fact]
+    public void Bounded_timeouts_are_added_only_where_the_connection_string_is_silent()
+    {
+        var silent = new Npgsql.NpgsqlConnectionStringBuilder(TicketsServices.WithDefaults("Host=db;Username=u;Database=d"));
+        Assert.Equal((2, 10, 1000, "tickets"), (silent.Timeout, silent.CommandTimeout, silent.CancellationTimeout, silent.ApplicationName));
+
+        var explicitOnes = new Npgsql.NpgsqlConnectionStringBuilder(TicketsServices.WithDefaults(
+            "Host=db;Timeout=15;Command Timeout=30;Cancellation Timeout=2000;Application Name=mine"));
+        Assert.Equal((15, 30, 2000, "mine"), (explicitOnes.Timeout, explicitOnes.CommandTimeout, explicitOnes.CancellationTimeout, explicitOnes.ApplicationName));
+    }
+}
