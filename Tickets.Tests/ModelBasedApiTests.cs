@@ -1,0 +1,190 @@
+using System.Net;
+using System.Net.Http.Json;
+using CsCheck;
+using Dapper;
+using Tickets.Api;
+using Tickets.Data;
+
+namespace Tickets.Tests;
+
+/// <summary>
+/// Random sequences of hold / confirm / release / cancel / expire / capacity change through the HTTP API,
+/// checked step by step against an in-memory model of the reservations and the event's counters.
+/// </summary>
+public sealed class ModelBasedApiTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    public enum Kind { Hold, Confirm, Release, Cancel, Expire, Capacity }
+
+    public sealed record Step(Kind Kind, int User, int Target, int Amount)
+    {
+        public override string ToString() => $"{Kind}(u{User},#{Target},{Amount})";
+    }
+
+    private sealed class ModelReservation(Guid id, int owner, int quantity)
+    {
+        public Guid Id { get; } = id;
+        public int Owner { get; } = owner;
+        public int Quantity { get; } = quantity;
+        public string Status { get; set; } = ReservationStatus.Hold;
+    }
+
+    private static readonly Gen<Step[]> Sequences = Gen.Select(
+            Gen.Int[0, 99], Gen.Int[0, 2], Gen.Int[0, 50], Gen.Int[1, 6],
+            (k, user, target, amount) => new Step(k switch
+            {
+                < 35 => Kind.Hold,
+                < 60 => Kind.Confirm,
+                < 75 => Kind.Release,
+                < 85 => Kind.Cancel,
+                < 93 => Kind.Expire,
+                _ => Kind.Capacity,
+            }, user, target, amount))
+        .Array[15, 30];
+
+    [Fact]
+    public async Task Random_sequences_through_the_api_always_match_the_model_and_keep_the_invariant()
+    {
+        var admin = server.NewClient(await server.AdminTokenAsync());
+        var tokens = (TokenService)server.Services.GetService(typeof(TokenService))!;
+        var engine = (ReservationEngine)server.Services.GetService(typeof(ReservationEngine))!;
+        var users = new UserStore(server.Db.Database);
+        var steps = 0;
+
+        await Check.SampleAsync(Sequences, async sequence =>
+        {
+            var clients = new List<HttpClient>();
+            for (var i = 0; i < 3; i++)
+            {
+                var user = await users.CreateAsync(null, null, Roles.Guest, CancellationToken.None);
+                clients.Add(server.NewClient(tokens.Issue(user!.Id, Roles.Guest).AccessToken));
+            }
+            var capacity = 12;
+            var ev = await server.CreateEventAsync(await server.AdminTokenAsync(), new { name = "Model", capacity });
+            var model = new List<ModelReservation>();
+            int Sum(string status) => model.Where(r => r.Status == status).Sum(r => r.Quantity);
+
+            foreach (var step in sequence)
+            {
+                steps++;
+                var target = model.Count == 0 ? null : model[step.Target % model.Count];
+                switch (step.Kind)
+                {
+                    case Kind.Hold:
+                    {
+                        using var response = await clients[step.User].PostAsJsonAsync("reservations/hold", new { eventId = ev.Id, quantity = step.Amount });
+                        var fits = step.Amount <= capacity - Sum(ReservationStatus.Hold) - Sum(ReservationStatus.Confirmed);
+                        if (fits)
+                        {
+                            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+                            model.Add(new ModelReservation((await response.Content.ReadFromJsonAsync<ReservationResponse>())!.Id, step.User, step.Amount));
+                        }
+                        else
+                        {
+                            await ProblemAssert.IsProblemAsync(response, 409, ProblemCodes.SoldOut);
+                        }
+                        break;
+                    }
+                    case Kind.Confirm when target is not null:
+                    {
+                        using var response = await clients[step.User].PostAsync($"reservations/{target.Id}/confirm", null);
+                        if (target.Owner != step.User)
+                        {
+                            await ProblemAssert.IsProblemAsync(response, 404, ProblemCodes.NotFound);
+                        }
+                        else if (target.Status is ReservationStatus.Hold or ReservationStatus.Confirmed)
+                        {
+                            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                            target.Status = ReservationStatus.Confirmed;
+                        }
+                        else if (target.Status == ReservationStatus.Expired)
+                        {
+                            await ProblemAssert.IsProblemAsync(response, 410, ProblemCodes.HoldExpired);
+                        }
+                        else
+                        {
+                            await ProblemAssert.IsProblemAsync(response, 409, ProblemCodes.WrongState);
+                        }
+                        break;
+                    }
+                    case Kind.Release when target is not null:
+                    {
+                        using var response = await clients[step.User].DeleteAsync($"reservations/{target.Id}");
+                        if (target.Owner != step.User)
+                        {
+                            await ProblemAssert.IsProblemAsync(response, 404, ProblemCodes.NotFound);
+                        }
+                        else if (target.Status is ReservationStatus.Hold or ReservationStatus.Released)
+                        {
+                            Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
+                            target.Status = ReservationStatus.Released;
+                        }
+                        else if (target.Status == ReservationStatus.Expired)
+                        {
+                            await ProblemAssert.IsProblemAsync(response, 410, ProblemCodes.HoldExpired);
+                        }
+                        else
+                        {
+                            await ProblemAssert.IsProblemAsync(response, 409, ProblemCodes.WrongState);
+                        }
+                        break;
+                    }
+                    case Kind.Cancel when target is not null:
+                    {
+                        using var response = await admin.PostAsync($"reservations/{target.Id}/cancel", null);
+                        if (target.Status is ReservationStatus.Confirmed or ReservationStatus.Cancelled)
+                        {
+                            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                            target.Status = ReservationStatus.Cancelled;
+                        }
+                        else
+                        {
+                            await ProblemAssert.IsProblemAsync(response, 409, ProblemCodes.WrongState);
+                        }
+                        break;
+                    }
+                    case Kind.Expire when target is { Status: ReservationStatus.Hold }:
+                    {
+                        // The hold's time runs out; the sweeper (called here, as the timer would) ends it.
+                        await using (var connection = await server.Db.DataSource.OpenConnectionAsync())
+                        {
+                            await connection.ExecuteAsync("update reservations set expires_at = now() - interval '1 second' where id = @Id", new { target.Id });
+                        }
+                        await engine.ReleaseExpiredHoldsAsync(CancellationToken.None);
+                        target.Status = ReservationStatus.Expired;
+                        break;
+                    }
+                    case Kind.Capacity:
+                    {
+                        var newCapacity = step.Target % 20 + 1;
+                        using var response = await admin.PatchAsJsonAsync($"events/{ev.Id}", new { capacity = newCapacity });
+                        if (newCapacity >= Sum(ReservationStatus.Hold) + Sum(ReservationStatus.Confirmed))
+                        {
+                            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                            capacity = newCapacity;
+                        }
+                        else
+                        {
+                            await ProblemAssert.IsProblemAsync(response, 409, ProblemCodes.CapacityBelowCommitted);
+                        }
+                        break;
+                    }
+                }
+
+                var actual = await server.GetEventAsync(ev.Id);
+                var expected = (capacity, capacity - Sum(ReservationStatus.Hold) - Sum(ReservationStatus.Confirmed),
+                    Sum(ReservationStatus.Hold), Sum(ReservationStatus.Confirmed));
+                Assert.Equal(expected, (actual.Capacity, actual.Available, actual.Held, actual.Confirmed));
+            }
+            foreach (var reservation in model)
+            {
+                var stored = await server.Db.Database.WithConnectionAsync((c, ct) => c.ExecuteScalarAsync<string>(
+                    new CommandDefinition("select status from reservations where id = @Id", new { reservation.Id }, cancellationToken: ct)), CancellationToken.None);
+                Assert.Equal(reservation.Status, stored);
+            }
+            clients.ForEach(c => c.Dispose());
+        }, iter: 30, threads: 1);
+
+        admin.Dispose();
+        Assert.True(steps >= 30 * 15, $"only {steps} steps ran");
+    }
+}
