@@ -10,7 +10,7 @@ using Npgsql;
 namespace Tickets.Bench;
 
 internal sealed record PhaseResult(string Name, string Description, int Connections, long Requests, double Seconds, double PerSecond,
-    double P50Ms, double P90Ms, double P99Ms, double MaxMs, SortedDictionary<int, long> Statuses);
+    double P50Ms, double P90Ms, double P99Ms, double MaxMs, SortedDictionary<int, long> Statuses, double CpuBench, double CpuServer, double CpuPostgres);
 
 internal sealed record SweepFigures(int Holds, double Seconds, double HoldsPerSecond);
 
@@ -20,6 +20,8 @@ internal sealed class BenchReport(BenchSettings settings)
 
     /// <summary>The server under test in the current phases.</summary>
     public Uri? BaseAddress { get; set; }
+
+    public int ServerPid { get; set; }
 
     public List<PhaseResult> Phases { get; } = [];
     public SortedDictionary<int, double> Pgbench { get; } = [];
@@ -34,15 +36,21 @@ internal sealed class BenchReport(BenchSettings settings)
         using var client = new HttpClient(handler) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
         // Warm-up: open the connections and let the server JIT; not measured.
         await Drive(client, connections, operation, Task.Delay(WarmUp), record: false);
+        var cpuBefore = CpuSample.Take(ServerPid);
         var (latencies, statuses, seconds) = await Drive(client, connections, operation, until ?? Task.Delay(settings.Duration), record: true);
+        // Share of the machine's cores each process used during the measured part.
+        var cpu = CpuSample.Take(ServerPid) - cpuBefore;
+        double Share(double cpuSeconds) => 100 * cpuSeconds / seconds / Environment.ProcessorCount;
 
         latencies.Sort();
         double Percentile(double p) => latencies.Count == 0 ? double.NaN
             : latencies[Math.Min(latencies.Count - 1, (int)Math.Ceiling(p * latencies.Count) - 1)] * 1000.0 / Stopwatch.Frequency;
         var result = new PhaseResult(name, description, connections, latencies.Count, seconds, latencies.Count / seconds,
-            Percentile(0.50), Percentile(0.90), Percentile(0.99), Percentile(1.0), statuses);
+            Percentile(0.50), Percentile(0.90), Percentile(0.99), Percentile(1.0), statuses,
+            Share(cpu.Bench), Share(cpu.Server), Share(cpu.Postgres));
         Phases.Add(result);
-        Console.WriteLine($"{name,-16} {result.PerSecond,10:N0} req/s  p50 {result.P50Ms,7:N1} ms  p99 {result.P99Ms,7:N1} ms  {Statuses(statuses)}");
+        Console.WriteLine($"{name,-16} {result.PerSecond,10:N0} req/s  p50 {result.P50Ms,7:N1} ms  p99 {result.P99Ms,7:N1} ms  " +
+            $"cpu load/server/pg {result.CpuBench:N0}/{result.CpuServer:N0}/{result.CpuPostgres:N0}%  {Statuses(statuses)}");
         if (statuses.Keys.Any(s => s is 500 or 0))
         {
             Failures.Add($"{name}: {Statuses(statuses)} (a 500 or a failed request)");
@@ -148,18 +156,19 @@ internal sealed class BenchReport(BenchSettings settings)
 
         var text = new StringBuilder();
         text.AppendLine();
-        text.AppendLine("| phase | what | conns | req/s | p50 ms | p90 ms | p99 ms | max ms | statuses |");
-        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---|");
+        text.AppendLine("| phase | what | conns | req/s | p50 ms | p90 ms | p99 ms | max ms | CPU load gen / server / PostgreSQL | statuses |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---|---|");
         foreach (var p in Phases)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {p.Name} | {p.Description} | {p.Connections} | {p.PerSecond:N0} | {p.P50Ms:N1} | {p.P90Ms:N1} | {p.P99Ms:N1} | {p.MaxMs:N1} | {Statuses(p.Statuses)} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {p.Name} | {p.Description} | {p.Connections} | {p.PerSecond:N0} | {p.P50Ms:N1} | {p.P90Ms:N1} | {p.P99Ms:N1} | {p.MaxMs:N1} | {p.CpuBench:N0}% / {p.CpuServer:N0}% / {p.CpuPostgres:N0}% | {Statuses(p.Statuses)} |");
         }
         foreach (var (clients, tps) in Pgbench)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| pgbench {clients} | one conditional single-row UPDATE per transaction | {clients} | {tps:N0} | | | | | |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| pgbench {clients} | one conditional single-row UPDATE per transaction | {clients} | {tps:N0} | | | | | | |");
         }
         text.AppendLine();
         text.AppendLine("Latencies are closed-loop (each connection waits for its answer before the next request).");
+        text.AppendLine(CultureInfo.InvariantCulture, $"CPU is the share of all {Environment.ProcessorCount} cores used by the load generator, the server and PostgreSQL during the phase.");
         if (Sweep is { } sweep)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"Sweeper (the benchmark's, beside the server's own minute timer): released {sweep.Holds:N0} expired holds in {sweep.Seconds:N1} s ({sweep.HoldsPerSecond:N0}/s) while holds continued.");

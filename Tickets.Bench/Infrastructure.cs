@@ -105,6 +105,8 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
 
+    public int ProcessId => _process.Id;
+
     public static async Task<ServerProcess> StartAsync(string root, string connectionString, string holdMode)
     {
         var dll = Path.Combine(root, "Tickets.Server", "bin", "Release", "net10.0", "Tickets.Server.dll");
@@ -181,4 +183,47 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     [GeneratedRegex(@"VmHWM:\s+(\d+) kB")]
     private static partial Regex VmHwm();
+}
+
+/// <summary>CPU seconds used so far by the benchmark itself, the server and all PostgreSQL processes (from /proc).</summary>
+internal readonly record struct CpuSample(double Bench, double Server, double Postgres)
+{
+    private static readonly double TicksPerSecond = 100; // USER_HZ on Linux
+
+    public static CpuSample Take(int serverPid)
+    {
+        double postgres = 0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (int.TryParse(Path.GetFileName(dir), out var pid) && Read(pid) is { Comm: "postgres" } p)
+            {
+                postgres += p.Seconds;
+            }
+        }
+        return new CpuSample(Read(Environment.ProcessId)?.Seconds ?? 0, Read(serverPid)?.Seconds ?? 0, postgres);
+    }
+
+    public static CpuSample operator -(CpuSample a, CpuSample b) => new(a.Bench - b.Bench, a.Server - b.Server, a.Postgres - b.Postgres);
+
+    private static (string Comm, double Seconds)? Read(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var close = stat.LastIndexOf(')');
+            var comm = stat[(stat.IndexOf('(') + 1)..close];
+            var fields = stat[(close + 2)..].Split(' ');
+            // Fields after the command: state is [0], utime [11], stime [12].
+            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+            return (comm, ticks / TicksPerSecond);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 }

@@ -37,6 +37,7 @@ foreach (var mode in new[] { "Direct", "Batched" })
 {
     await using var server = await ServerProcess.StartAsync(root, connectionString, mode);
     report.BaseAddress = server.BaseAddress;
+    report.ServerPid = server.ProcessId;
     var bench = await BenchClient.CreateAsync(server.BaseAddress, dataSource, settings.Connections.Max());
     var hot = await bench.CreateEventAsync("Hot event", 10_000_000);
     var spread = mode == "Batched" ? await Task.WhenAll(Enumerable.Range(0, 100).Select(i => bench.CreateEventAsync($"Event {i}", 10_000_000))) : [];
