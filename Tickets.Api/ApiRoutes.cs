@@ -32,28 +32,28 @@ public static class ApiRoutes
 
     public static readonly IReadOnlyList<ApiRoute> All =
     [
-        new("Register", "POST", Register, c => Auth(c).RegisterAsync(c)),
-        new("Token", "POST", Token, c => Auth(c).TokenAsync(c)),
-        new("Guest", "POST", Guest, c => Auth(c).GuestAsync(c)),
-        new("CreateEvent", "POST", Events, c => Events_(c).CreateAsync(c)),
-        new("ListEvents", "GET", Events, c => Events_(c).ListAsync(c)),
-        new("GetEvent", "GET", Event, c => Events_(c).GetAsync(c, Id(c))),
-        new("UpdateEvent", "PATCH", Event, c => Events_(c).UpdateAsync(c, Id(c))),
-        new("Hold", "POST", Hold, c => Res(c).HoldAsync(c)),
-        new("ListReservations", "GET", Reservations, c => Res(c).ListAsync(c)),
-        new("GetReservation", "GET", Reservation, c => Res(c).GetAsync(c, Id(c))),
-        new("Release", "DELETE", Reservation, c => Res(c).ReleaseAsync(c, Id(c))),
-        new("Confirm", "POST", Confirm, c => Res(c).ConfirmAsync(c, Id(c))),
-        new("Cancel", "POST", Cancel, c => Res(c).CancelAsync(c, Id(c))),
-        new("Health", "GET", Health, c => Ops(c).HealthAsync(c)),
+        new("Register", "POST", Register, c => AuthOf(c).RegisterAsync(c)),
+        new("Token", "POST", Token, c => AuthOf(c).TokenAsync(c)),
+        new("Guest", "POST", Guest, c => AuthOf(c).GuestAsync(c)),
+        new("CreateEvent", "POST", Events, c => EventsOf(c).CreateAsync(c)),
+        new("ListEvents", "GET", Events, c => EventsOf(c).ListAsync(c)),
+        new("GetEvent", "GET", Event, c => EventsOf(c).GetAsync(c, Id(c))),
+        new("UpdateEvent", "PATCH", Event, c => EventsOf(c).UpdateAsync(c, Id(c))),
+        new("Hold", "POST", Hold, c => ReservationsOf(c).HoldAsync(c)),
+        new("ListReservations", "GET", Reservations, c => ReservationsOf(c).ListAsync(c)),
+        new("GetReservation", "GET", Reservation, c => ReservationsOf(c).GetAsync(c, Id(c))),
+        new("Release", "DELETE", Reservation, c => ReservationsOf(c).ReleaseAsync(c, Id(c))),
+        new("Confirm", "POST", Confirm, c => ReservationsOf(c).ConfirmAsync(c, Id(c))),
+        new("Cancel", "POST", Cancel, c => ReservationsOf(c).CancelAsync(c, Id(c))),
+        new("Health", "GET", Health, c => HealthOf(c).HealthAsync(c)),
         new("Live", "GET", Live, c => Task.FromResult(HealthEndpoints.Live())),
         new("OpenApi", "GET", OpenApi, c => Task.FromResult(DocsEndpoints.OpenApi())),
         new("Docs", "GET", Docs, c => Task.FromResult(DocsEndpoints.Page())),
     ];
 
     private static string Id(HttpContext c) => c.Request.RouteValues["id"] as string ?? "";
-    private static AuthEndpoints Auth(HttpContext c) => c.RequestServices.GetRequiredService<AuthEndpoints>();
-    private static EventEndpoints Events_(HttpContext c) => c.RequestServices.GetRequiredService<EventEndpoints>();
-    private static ReservationEndpoints Res(HttpContext c) => c.RequestServices.GetRequiredService<ReservationEndpoints>();
-    private static HealthEndpoints Ops(HttpContext c) => c.RequestServices.GetRequiredService<HealthEndpoints>();
+    private static AuthEndpoints AuthOf(HttpContext c) => c.RequestServices.GetRequiredService<AuthEndpoints>();
+    private static EventEndpoints EventsOf(HttpContext c) => c.RequestServices.GetRequiredService<EventEndpoints>();
+    private static ReservationEndpoints ReservationsOf(HttpContext c) => c.RequestServices.GetRequiredService<ReservationEndpoints>();
+    private static HealthEndpoints HealthOf(HttpContext c) => c.RequestServices.GetRequiredService<HealthEndpoints>();
 }

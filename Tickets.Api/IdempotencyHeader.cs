@@ -52,12 +52,12 @@ public static class IdempotencyHeader
         "Idempotency key reused.", $"This {Name} was already used for a different request.");
 
     /// <summary>Renders a result into the bytes a client receives, with the same code that answers live requests.</summary>
-    public static StoredResponse Render(IResult result, IServiceProvider services)
+    public static async Task<StoredResponse> RenderAsync(IResult result, IServiceProvider services)
     {
         var context = new DefaultHttpContext { RequestServices = services };
         using var body = new MemoryStream();
         context.Response.Body = body;
-        result.ExecuteAsync(context).GetAwaiter().GetResult();
+        await result.ExecuteAsync(context);
         return new StoredResponse(context.Response.StatusCode, context.Response.ContentType ?? "application/json",
             body.ToArray(), context.Response.Headers.Location.Count > 0 ? context.Response.Headers.Location.ToString() : null);
     }

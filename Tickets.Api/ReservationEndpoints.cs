@@ -42,7 +42,7 @@ public sealed class ReservationEndpoints(
         }
         var idempotency = key is null ? null : new IdempotencyKey<HoldResult>(key,
             IdempotencyHeader.Hash("hold", eventId.ToString(), body.Quantity.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            r => IdempotencyHeader.Render(ToResult(r), services));
+            r => IdempotencyHeader.RenderAsync(ToResult(r), services));
         var request = new HoldRequest(caller!.UserId, eventId, body.Quantity.Value, idempotency);
         return await WithKeyAsync(caller.UserId, key, async () =>
         {
@@ -121,7 +121,7 @@ public sealed class ReservationEndpoints(
         }
         var idempotency = key is null ? null : new IdempotencyKey<ChangeResult>(key,
             IdempotencyHeader.Hash("confirm", reservationId.ToString()),
-            r => IdempotencyHeader.Render(ToResult(r, "confirm"), services));
+            r => IdempotencyHeader.RenderAsync(ToResult(r, "confirm"), services));
         return await WithKeyAsync(caller!.UserId, key, async () =>
         {
             var result = _batched

@@ -11,7 +11,7 @@ public sealed record StoredResponse(int StatusCode, string ContentType, byte[] B
 /// refused), and how to render the outcome as the response to store. Rendering is the caller's (the API's),
 /// so the stored bytes are exactly what the first caller received.
 /// </summary>
-public sealed record IdempotencyKey<TResult>(string Key, byte[] RequestHash, Func<TResult, StoredResponse> Render);
+public sealed record IdempotencyKey<TResult>(string Key, byte[] RequestHash, Func<TResult, Task<StoredResponse>> Render);
 
 /// <summary>Reads and writes idempotency records inside the caller's transaction.</summary>
 internal static class IdempotencyRecords

@@ -94,7 +94,7 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
             results[i] = await DecideHoldAsync(request);
             if (request.Idempotency is { } newKey)
             {
-                var response = newKey.Render(results[i]);
+                var response = await newKey.Render(results[i]);
                 var record = new IdempotencyRecords.Stored(request.UserId, newKey.Key, newKey.RequestHash,
                     response.StatusCode, response.ContentType, response.Body, response.Location);
                 keys[(request.UserId, newKey.Key)] = record;
@@ -323,7 +323,7 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
             results[i] = DecideChange(request);
             if (request is { Idempotency: { } newKey, OwnerId: { } owner })
             {
-                var response = newKey.Render(results[i]);
+                var response = await newKey.Render(results[i]);
                 var record = new IdempotencyRecords.Stored(owner, newKey.Key, newKey.RequestHash,
                     response.StatusCode, response.ContentType, response.Body, response.Location);
                 keys[(owner, newKey.Key)] = record;

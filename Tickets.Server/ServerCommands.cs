@@ -11,8 +11,10 @@ public static class ServerCommands
 
     public static async Task<int> RunAsync(string[] args)
     {
-        var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "serve";
-        var rest = command == "serve" && args.Length > 0 && args[0] == "serve" ? args[1..] : command == "serve" ? args : args[1..];
+        // The first argument is the command unless it is an option (then it is "serve" with those options).
+        var hasCommand = args.Length > 0 && !args[0].StartsWith('-');
+        var command = hasCommand ? args[0] : "serve";
+        var rest = hasCommand ? args[1..] : args;
         switch (command)
         {
             case "serve":

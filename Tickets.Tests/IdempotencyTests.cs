@@ -13,8 +13,8 @@ public sealed class IdempotencyTests(PostgresFixture db) : EngineTestBase(db)
     private static readonly CancellationToken None = CancellationToken.None;
 
     private static IdempotencyKey<HoldResult> Key(string key, string request = "same") =>
-        new(key, IdempotencyHeader.Hash(request), r => new StoredResponse(
-            r.Outcome == HoldOutcome.Held ? 201 : 409, "application/json", Encoding.UTF8.GetBytes($"{r.Outcome}:{r.Reservation?.Id}"), null));
+        new(key, IdempotencyHeader.Hash(request), r => Task.FromResult(new StoredResponse(
+            r.Outcome == HoldOutcome.Held ? 201 : 409, "application/json", Encoding.UTF8.GetBytes($"{r.Outcome}:{r.Reservation?.Id}"), null)));
 
     private async Task<int> ReservationCountAsync(Guid eventId)
     {
@@ -75,7 +75,7 @@ public sealed class IdempotencyTests(PostgresFixture db) : EngineTestBase(db)
         var (user, ev) = (await NewUserAsync(), await NewEventAsync(10));
         var hold = (await Engine.HoldAsync(new HoldRequest(user, ev.Id, 1), None)).Reservation!;
         var key = new IdempotencyKey<ChangeResult>("c1", IdempotencyHeader.Hash("confirm", hold.Id.ToString()),
-            r => new StoredResponse(200, "application/json", Encoding.UTF8.GetBytes($"{r.Outcome}:{r.Reservation?.ConfirmedAt:O}"), null));
+            r => Task.FromResult(new StoredResponse(200, "application/json", Encoding.UTF8.GetBytes($"{r.Outcome}:{r.Reservation?.ConfirmedAt:O}"), null)));
 
         var first = await Engine.ConfirmAsync(user, hold.Id, None, key);
         var retry = await Engine.ConfirmAsync(user, hold.Id, None, key);
