@@ -45,13 +45,26 @@ public sealed class AuthEndpoints(UserStore users, TokenService tokens, AbuseLim
         }
         string? email;
         string? password;
+        if (context.Request.ContentType?.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            return Problems.Create(StatusCodes.Status415UnsupportedMediaType, ProblemCodes.UnsupportedMediaType,
+                "Unsupported media type.", "Send JSON, or an application/x-www-form-urlencoded form.");
+        }
         if (context.Request.HasFormContentType)
         {
             if (context.Request.ContentLength is null or > ApiJson.MaxBodyBytes)
             {
                 return ApiJson.BodyTooLarge();
             }
-            var form = await context.Request.ReadFormAsync(context.RequestAborted);
+            IFormCollection form;
+            try
+            {
+                form = await context.Request.ReadFormAsync(context.RequestAborted);
+            }
+            catch (InvalidDataException)
+            {
+                return Problems.BadRequest("The form is malformed or exceeds the form limits.");
+            }
             email = form["username"].Count == 1 ? form["username"].ToString() : null;
             password = form["password"].Count == 1 ? form["password"].ToString() : null;
         }
@@ -65,9 +78,9 @@ public sealed class AuthEndpoints(UserStore users, TokenService tokens, AbuseLim
             (email, password) = (body!.Email, body.Password);
         }
         if (string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password)
-            || email.Length > MaxEmailLength || password.Length > MaxPasswordLength)
+            || email.Length > MaxEmailLength || password.Length > MaxPasswordLength || Text.HasControlCharacters(email))
         {
-            return Problems.BadRequest("Both email (or username) and password are required.");
+            return Problems.BadRequest("Both email (or username) and password are required, without control characters.");
         }
         if (limits.SignInLockedOut(email) is { } lockedOut)
         {
@@ -102,6 +115,7 @@ public sealed class AuthEndpoints(UserStore users, TokenService tokens, AbuseLim
     {
         var trimmed = email?.Trim();
         if (string.IsNullOrEmpty(trimmed) || trimmed.Length > MaxEmailLength || trimmed.Contains(' ', StringComparison.Ordinal)
+            || Text.HasControlCharacters(trimmed)
             || trimmed.IndexOf('@', StringComparison.Ordinal) is var at && (at < 1 || at == trimmed.Length - 1 || trimmed.LastIndexOf('@') != at))
         {
             return Problems.BadRequest("email must be a valid email address of at most 254 characters.");

@@ -104,8 +104,8 @@ public sealed class EventEndpoints(EventStore events, TokenService tokens, ILogg
             var isNull = value.ValueKind == JsonValueKind.Null;
             switch (property.Name)
             {
-                case "name" when value.ValueKind == JsonValueKind.String:
-                    var name = value.GetString()!.Trim();
+                case "name" when value.ValueKind == JsonValueKind.String && Text.TryGetString(value, out var rawName):
+                    var name = rawName.Trim();
                     invalid = ValidateName(name);
                     changes = changes with { Name = name };
                     break;
@@ -177,8 +177,8 @@ public sealed class EventEndpoints(EventStore events, TokenService tokens, ILogg
     private static IResult EventNotFound() => Problems.NotFound("No event has this id.", ProblemCodes.EventNotFound);
 
     private static string? ValidateName(string? name) =>
-        string.IsNullOrEmpty(name) || name.Length > Limits.MaxEventNameLength
-            ? $"name is required and must be at most {Limits.MaxEventNameLength} characters." : null;
+        string.IsNullOrEmpty(name) || name.Length > Limits.MaxEventNameLength || Text.HasControlCharacters(name)
+            ? $"name is required and must be at most {Limits.MaxEventNameLength} characters, without control characters." : null;
 
     private static string? ValidateWindow(DateTime? opens, DateTime? closes) =>
         opens is { } o && closes is { } c && o >= c ? "salesOpensAt must be before salesClosesAt." : null;

@@ -88,6 +88,7 @@ public sealed class ReservationEndpoints(
             "This event's sales window has closed."),
         HoldOutcome.LimitExceeded => Problems.Conflict(ProblemCodes.LimitExceeded, "Ticket limit exceeded.",
             "This hold would take you over the event's per-user ticket limit (active holds and confirmed tickets count)."),
+        HoldOutcome.UnknownUser => Problems.Unauthorized("The account behind this token no longer exists."),
         HoldOutcome.TooManyActiveHolds => Problems.Conflict(ProblemCodes.LimitExceeded, "Too many active holds.",
             "You already hold as many reservations as anyone may at once. Confirm or release one first."),
         HoldOutcome.SoldOut => Problems.Conflict(ProblemCodes.SoldOut, "Not enough seats.",

@@ -104,10 +104,11 @@ public sealed class BatchQueue<TRequest, TResult>(
                 batch[i].Completion.TrySetResult(results[i]);
             }
         }
-        catch (PostgresException ex) when (batch.Count > 1 && !Database.IsUnavailable(ex))
+        catch (PostgresException ex) when (!Database.IsUnavailable(ex))
         {
             // One bad request (say, a token of a user that no longer exists) must not fail its neighbours:
-            // decide each alone, so the error reaches only the request that causes it.
+            // decide each alone, where the one-at-a-time path turns known errors into outcomes and anything
+            // else reaches only the request that causes it.
             logger.LogWarning(ex, "Batch of {Count} failed; deciding each request alone", batch.Count);
             await Task.WhenAll(batch.Select(async w =>
             {

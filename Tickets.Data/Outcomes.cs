@@ -12,6 +12,8 @@ public enum HoldOutcome
     LimitExceeded,
     /// <summary>The user already has as many live holds as anyone may have at once.</summary>
     TooManyActiveHolds,
+    /// <summary>The user behind the request does not exist (a token outliving its account).</summary>
+    UnknownUser,
     SoldOut,
     /// <summary>Too many holds are already waiting in this process; retry shortly (503).</summary>
     Overloaded,

@@ -43,11 +43,22 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
         {
             return new HoldResult(HoldOutcome.InvalidQuantity);
         }
-        var results = await database.InTransactionAsync(
-            (connection, transaction, ct) => HoldInTransactionAsync(connection, transaction, [request], ct),
-            cancellationToken);
-        return results[0];
+        try
+        {
+            var results = await database.InTransactionAsync(
+                (connection, transaction, ct) => HoldInTransactionAsync(connection, transaction, [request], ct),
+                cancellationToken);
+            return results[0];
+        }
+        catch (PostgresException ex) when (IsUnknownUser(ex))
+        {
+            return new HoldResult(HoldOutcome.UnknownUser);
+        }
     }
+
+    /// <summary>A row for a user id that is not in <c>users</c> (reservations or idempotency keys).</summary>
+    private static bool IsUnknownUser(PostgresException ex) =>
+        ex.SqlState == PostgresErrorCodes.ForeignKeyViolation && ex.ConstraintName?.EndsWith("_user_id_fkey", StringComparison.Ordinal) == true;
 
     internal static bool IsValidQuantity(int quantity) => quantity is >= 1 and <= Limits.MaxQuantityPerHold;
 
@@ -276,9 +287,19 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
     public Task<ChangeResult> CancelAsync(Guid reservationId, CancellationToken cancellationToken) =>
         ChangeAsync(new ChangeRequest(reservationId, OwnerId: null, Transition.Cancel), cancellationToken);
 
-    internal Task<ChangeResult> ChangeAsync(ChangeRequest request, CancellationToken cancellationToken) =>
-        database.InTransactionAsync(async (connection, transaction, ct) =>
-            (await ChangeInTransactionAsync(connection, transaction, [request], ct))[0], cancellationToken);
+    internal async Task<ChangeResult> ChangeAsync(ChangeRequest request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await database.InTransactionAsync(async (connection, transaction, ct) =>
+                (await ChangeInTransactionAsync(connection, transaction, [request], ct))[0], cancellationToken);
+        }
+        catch (PostgresException ex) when (IsUnknownUser(ex))
+        {
+            // Only an idempotency record can name the user here; a user that does not exist owns nothing.
+            return new ChangeResult(ChangeOutcome.NotFound);
+        }
+    }
 
     /// <summary>
     /// Decides and applies a batch of confirms, releases and cancels inside the caller's transaction: the

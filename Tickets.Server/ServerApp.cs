@@ -32,12 +32,21 @@ public static class ServerApp
         builder.Services.AddHostedService<SweepTimer>();
 
         var app = builder.Build();
-        app.UseExceptionHandler(error => error.Run(async context =>
+        // The one exception handler (the Functions app's worker middleware does the same): an unreachable
+        // database is a logged warning and a 503, anything else a logged error and a 500 problem.
+        app.Use(async (context, next) =>
         {
-            var exception = context.Features.Get<Microsoft.AspNetCore.Diagnostics.IExceptionHandlerFeature>()?.Error;
-            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Tickets.Errors");
-            await Problems.ForException(exception ?? new InvalidOperationException("Unknown error"), logger).ExecuteAsync(context);
-        }));
+            try
+            {
+                await next(context);
+            }
+            catch (Exception ex) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+            {
+                var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Tickets.Errors");
+                context.Response.Clear();
+                await Problems.ForException(ex, logger).ExecuteAsync(context);
+            }
+        });
         app.UseStatusCodePages(async status =>
         {
             // Unmatched routes and methods get a problem document too, never an empty body.
