@@ -16,7 +16,7 @@ internal sealed record SweepFigures(int Holds, double Seconds, double HoldsPerSe
 
 internal sealed class BenchReport(BenchSettings settings)
 {
-    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(3);
 
     /// <summary>The server under test in the current phases.</summary>
     public Uri? BaseAddress { get; set; }
