@@ -17,15 +17,14 @@ namespace Tickets.Tests;
 /// </summary>
 public sealed class FaultFixture : IAsyncLifetime
 {
-    public LocalPostgres Postgres { get; } = new(NullLogger.Instance,
-        Path.Combine(Repository.Root, ".local", $"postgres-faults-{Guid.NewGuid():N}"), 56_000 + Random.Shared.Next(0, 900));
+    public LocalPostgres Postgres { get; private set; } = null!;
     public ServerFixture Server { get; } = new();
     public NpgsqlDataSource DataSource { get; private set; } = null!;
     public Database Database { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        var connectionString = await Postgres.EnsureStartedAsync("tickets_faults");
+        var connectionString = await StartClusterAsync();
         var verifier = new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "tickets-tests", Timeout = 2 };
         DataSource = NpgsqlDataSource.Create(verifier.ConnectionString);
         Database = new Database(DataSource, NullLogger<Database>.Instance);
@@ -35,13 +34,47 @@ public sealed class FaultFixture : IAsyncLifetime
         await Server.InitializeAsync();
     }
 
+    /// <summary>
+    /// A new cluster on a port that is free right now. Ports come from the kernel (bind to port 0), and a start
+    /// that loses the race for the port to some other socket is retried on another one.
+    /// </summary>
+    private async Task<string> StartClusterAsync()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            int port;
+            using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
+            {
+                probe.Start();
+                port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            }
+            Postgres = new LocalPostgres(NullLogger.Instance, Path.Combine(Repository.Root, ".local", $"postgres-faults-{Guid.NewGuid():N}"), port);
+            try
+            {
+                return await Postgres.EnsureStartedAsync("tickets_faults");
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+                DeleteCluster();
+            }
+        }
+    }
+
+    private void DeleteCluster()
+    {
+        if (Directory.Exists(Postgres.DataDirectory))
+        {
+            Directory.Delete(Postgres.DataDirectory, recursive: true);
+        }
+        File.Delete(Postgres.DataDirectory + ".lock");
+    }
+
     public async Task DisposeAsync()
     {
         await Server.DisposeAsync();
         await DataSource.DisposeAsync();
         await Postgres.StopAsync("immediate");
-        Directory.Delete(Postgres.DataDirectory, recursive: true);
-        File.Delete(Postgres.DataDirectory + ".lock");
+        DeleteCluster();
     }
 
     public async Task<Guid> GuestAsync() => (await new UserStore(Database).CreateAsync(null, null, Roles.Guest, CancellationToken.None))!.Id;
