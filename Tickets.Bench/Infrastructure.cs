@@ -125,7 +125,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         start.Environment["ConnectionStrings__Tickets"] = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 100 }.ConnectionString;
         start.Environment["Jwt__SigningKey"] = "benchmark-only-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz";
         start.Environment["Tickets__HoldMode"] = holdMode;
-        foreach (var name in new[] { "Tickets__Batching__MaxConcurrentBatches", "Tickets__Batching__MaxBatchSize" })
+        foreach (var name in new[] { "Tickets__Batching__MaxConcurrentHoldBatches", "Tickets__Batching__MaxConcurrentChangeBatches", "Tickets__Batching__MaxBatchSize" })
         {
             if (Environment.GetEnvironmentVariable(name) is { } value)
             {

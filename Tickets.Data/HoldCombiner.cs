@@ -21,11 +21,11 @@ public sealed class HoldCombiner
         _holds = new BatchQueue<HoldRequest, HoldResult>(
             requests => database.InTransactionAsync((c, t, ct) => engine.HoldInTransactionAsync(c, t, requests, ct), CancellationToken.None),
             request => engine.HoldAsync(request, CancellationToken.None),
-            new HoldResult(HoldOutcome.Overloaded), options, logger);
+            new HoldResult(HoldOutcome.Overloaded), options, options.MaxConcurrentHoldBatches, logger);
         _changes = new BatchQueue<ChangeRequest, ChangeResult>(
             requests => database.InTransactionAsync((c, t, ct) => engine.ChangeInTransactionAsync(c, t, requests, ct), CancellationToken.None),
             request => engine.ChangeAsync(request, CancellationToken.None),
-            new ChangeResult(ChangeOutcome.Overloaded), options, logger);
+            new ChangeResult(ChangeOutcome.Overloaded), options, options.MaxConcurrentChangeBatches, logger);
         _holds.BatchCompleted += size => HoldBatchCompleted?.Invoke(size);
         _changes.BatchCompleted += size => ChangeBatchCompleted?.Invoke(size);
     }

@@ -64,7 +64,7 @@ public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
         }
         // All submitted at once, in sequence order, while one event row is locked so that they pile up into
         // batches spanning several events. One batch at a time keeps arrival order = decision order.
-        var combiner = Combiner(new BatchOptions { MaxBatchSize = 32, MaxConcurrentBatches = 1 });
+        var combiner = Combiner(new BatchOptions { MaxBatchSize = 32, MaxConcurrentHoldBatches = 1 });
         var block = await BlockEventAsync(batched[0]);
         var pending = sequence.Select(s => combiner.HoldAsync(new HoldRequest(s.User, batched[s.Event], s.Quantity), None)).ToList();
         await UnblockAsync(block);
@@ -160,7 +160,7 @@ public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
     {
         var ev = await NewEventAsync(100);
         var user = await NewUserAsync();
-        var combiner = Combiner(new BatchOptions { MaxQueueLength = 5, MaxBatchSize = 2, MaxConcurrentBatches = 1 });
+        var combiner = Combiner(new BatchOptions { MaxQueueLength = 5, MaxBatchSize = 2, MaxConcurrentHoldBatches = 1 });
         var block = await BlockEventAsync(ev.Id);
         var first = combiner.HoldAsync(new HoldRequest(user, ev.Id, 1), None);
         await Task.Delay(200); // the first batch is now waiting on the row lock, out of the queue
@@ -195,7 +195,7 @@ public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
     public async Task A_caller_that_gives_up_before_its_turn_gets_no_hold()
     {
         var ev = await NewEventAsync(10);
-        var combiner = Combiner(new BatchOptions { MaxBatchSize = 1, MaxConcurrentBatches = 1 });
+        var combiner = Combiner(new BatchOptions { MaxBatchSize = 1, MaxConcurrentHoldBatches = 1 });
         var block = await BlockEventAsync(ev.Id);
         var first = combiner.HoldAsync(new HoldRequest(await NewUserAsync(), ev.Id, 1), None);
         await Task.Delay(100);
