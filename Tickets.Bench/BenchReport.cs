@@ -105,24 +105,13 @@ internal sealed class BenchReport(BenchSettings settings)
         return (all, merged, done.Max(d => d.Elapsed));
     }
 
-    /// <summary>The invariant, against the rows: counters add up, none negative, held/confirmed match reservations.</summary>
+    /// <summary>The invariant, against the rows (see <see cref="Tickets.Data.Invariant"/>).</summary>
     public async Task CheckInvariantAsync(string phase, NpgsqlDataSource dataSource)
     {
-        await using var connection = await dataSource.OpenConnectionAsync();
-        var broken = await connection.ExecuteScalarAsync<int>("""
-            select count(*)::int
-            from events e
-            left join lateral (
-                select coalesce(sum(quantity) filter (where status = 'HOLD'), 0) as held,
-                       coalesce(sum(quantity) filter (where status = 'CONFIRMED'), 0) as confirmed
-                from reservations r where r.event_id = e.id
-            ) r on true
-            where e.available < 0 or e.held <> r.held or e.confirmed <> r.confirmed
-               or e.available + e.held + e.confirmed <> e.capacity
-            """);
-        if (broken > 0)
+        var broken = await Tickets.Data.Invariant.BrokenEventsAsync(dataSource, CancellationToken.None);
+        if (broken.Count > 0)
         {
-            Failures.Add($"{phase}: invariant broken on {broken} events");
+            Failures.Add($"{phase}: invariant broken on {broken.Count} events");
         }
     }
 
