@@ -35,7 +35,8 @@ public static class TicketsServices
         services.AddSingleton(sp =>
         {
             var combiner = ActivatorUtilities.CreateInstance<HoldCombiner>(sp);
-            combiner.HoldBatchCompleted += size => TicketsMetrics.BatchSize.Record(size, new KeyValuePair<string, object?>("kind", "hold"));
+            combiner.HoldBatchCompleted += (size, oneRoundTrip) => TicketsMetrics.BatchSize.Record(size,
+                new KeyValuePair<string, object?>("kind", "hold"), new KeyValuePair<string, object?>("one_round_trip", oneRoundTrip));
             combiner.ChangeBatchCompleted += size => TicketsMetrics.BatchSize.Record(size, new KeyValuePair<string, object?>("kind", "change"));
             return combiner;
         });

@@ -117,7 +117,14 @@ internal sealed class BenchReport(BenchSettings settings)
 
     private PhaseResult? Find(string name) => Phases.FirstOrDefault(p => p.Name == name);
 
-    private void Goal(string goal, double value, string target, bool met) => Goals.Add((goal, value, target, met));
+    private void Goal(string goal, double value, string target, bool met)
+    {
+        // A phase left out with --phases leaves its goals unmeasured, not failed.
+        if (!double.IsNaN(value))
+        {
+            Goals.Add((goal, value, target, met));
+        }
+    }
 
     public void Print()
     {

@@ -8,14 +8,20 @@ using Tickets.Data;
 
 namespace Tickets.Bench;
 
-internal sealed record BenchSettings(TimeSpan Duration, int[] Connections, string? Out, bool SkipPgbench)
+internal sealed record BenchSettings(TimeSpan Duration, int[] Connections, string? Out, bool SkipPgbench, IReadOnlySet<string> Phases)
 {
+    /// <summary>Every phase, in the order they run (pgbench aside); <c>--phases</c> picks some for a quicker look.</summary>
+    public static readonly string[] AllPhases = ["direct", "live", "hold", "spread", "confirm", "sweep"];
+
+    public bool Runs(string phase) => Phases.Contains(phase);
+
     public static BenchSettings Parse(string[] args)
     {
         var duration = TimeSpan.FromSeconds(8);
         int[] connections = [64, 256];
         string? output = null;
         var skipPgbench = false;
+        IReadOnlySet<string> phases = AllPhases.ToHashSet();
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -24,10 +30,17 @@ internal sealed record BenchSettings(TimeSpan Duration, int[] Connections, strin
                 case "--connections": connections = args[++i].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "--out": output = args[++i]; break;
                 case "--skip-pgbench": skipPgbench = true; break;
-                default: throw new ArgumentException($"Unknown argument {args[i]}. Use --duration S --connections 64,256 --out FILE --skip-pgbench");
+                case "--phases":
+                    phases = args[++i].Split(',').ToHashSet();
+                    if (phases.Except(AllPhases).FirstOrDefault() is { } unknown)
+                    {
+                        throw new ArgumentException($"Unknown phase {unknown}; phases are {string.Join(",", AllPhases)}");
+                    }
+                    break;
+                default: throw new ArgumentException($"Unknown argument {args[i]}. Use --duration S --connections 64,256 --out FILE --skip-pgbench --phases {string.Join(",", AllPhases)}");
             }
         }
-        return new BenchSettings(duration, connections, output, skipPgbench);
+        return new BenchSettings(duration, connections, output, skipPgbench, phases);
     }
 }
 

@@ -35,27 +35,41 @@ if (!settings.SkipPgbench)
 
 foreach (var mode in new[] { "Direct", "Batched" })
 {
+    var batched = mode == "Batched";
+    if (batched ? !settings.Phases.Overlaps(["live", "hold", "spread", "confirm", "sweep"]) : !settings.Runs("direct"))
+    {
+        continue;
+    }
     await using var server = await ServerProcess.StartAsync(root, connectionString, mode);
     report.BaseAddress = server.BaseAddress;
     report.ServerPid = server.ProcessId;
     var bench = await BenchClient.CreateAsync(server.BaseAddress, dataSource, settings.Connections.Max());
     var hot = await bench.CreateEventAsync("Hot event", 10_000_000);
-    var spread = mode == "Batched" ? await Task.WhenAll(Enumerable.Range(0, 100).Select(i => bench.CreateEventAsync($"Event {i}", 10_000_000))) : [];
+    var spread = batched && settings.Runs("spread")
+        ? await Task.WhenAll(Enumerable.Range(0, 100).Select(i => bench.CreateEventAsync($"Event {i}", 10_000_000)))
+        : [];
 
     foreach (var connections in settings.Connections)
     {
-        if (mode == "Batched")
+        if (batched && settings.Runs("live"))
         {
             await report.RunAsync($"live {connections}", "GET /api/health/live", connections, bench.Live, dataSource);
         }
-        await report.RunAsync($"hold {mode.ToLowerInvariant()} {connections}", $"holds, one hot event, {mode}", connections, bench.Hold(hot), dataSource);
-        if (mode == "Batched")
+        if (!batched || settings.Runs("hold") || settings.Runs("confirm"))
+        {
+            // Confirms need the holds this phase makes.
+            await report.RunAsync($"hold {mode.ToLowerInvariant()} {connections}", $"holds, one hot event, {mode}", connections, bench.Hold(hot), dataSource);
+        }
+        if (batched && settings.Runs("spread"))
         {
             await report.RunAsync($"spread {connections}", "holds over 100 events, Batched", connections, bench.HoldSpread(spread), dataSource);
+        }
+        if (batched && settings.Runs("confirm"))
+        {
             await report.RunAsync($"confirm {connections}", "confirms of held reservations", connections, bench.Confirm, dataSource);
         }
     }
-    if (mode == "Batched")
+    if (batched && settings.Runs("sweep"))
     {
         var baseline = settings.Connections.Min();
         var expired = await bench.CreateExpiredHoldsAsync(100_000);

@@ -50,6 +50,26 @@ public sealed class Database
             return result;
         }, cancellationToken);
 
+    /// <summary>
+    /// Work that sends one batch of statements without an explicit transaction: PostgreSQL runs the whole batch
+    /// as one implicit transaction and commits it with the answer, in a single round trip. An error PostgreSQL
+    /// reports has rolled the batch back (retried like any transaction when safe); a connection that fails
+    /// after the batch was sent leaves its outcome unknown, like a failed COMMIT, and is never retried.
+    /// </summary>
+    public Task<T> InOneRoundTripAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+        RunAsync(async ct =>
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(ct);
+            try
+            {
+                return await work(connection, ct);
+            }
+            catch (Exception ex) when (ex is TimeoutException or IOException || ex is NpgsqlException and not PostgresException)
+            {
+                throw new CommitOutcomeUnknownException(ex);
+            }
+        }, cancellationToken);
+
     /// <summary>A read, or a single autocommit statement, with the same retry rules.</summary>
     public Task<T> WithConnectionAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
         RunAsync(async ct =>
@@ -66,7 +86,7 @@ public sealed class Database
         }
         catch (CommitOutcomeUnknownException ex)
         {
-            _logger.LogError(ex.InnerException, "Connection failed during COMMIT; the transaction's outcome is unknown");
+            _logger.LogError(ex.InnerException, "Connection failed while committing; the transaction's outcome is unknown");
             throw new DatabaseUnavailableException("The database connection failed during commit.", ex.InnerException);
         }
         catch (BrokenCircuitException ex)

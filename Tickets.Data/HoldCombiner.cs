@@ -8,7 +8,8 @@ namespace Tickets.Data;
 /// second; here each batch locks its events' rows once (in id order), decides its requests in arrival order
 /// with the same code as the one-at-a-time path (<see cref="ReservationEngine.HoldInTransactionAsync"/>,
 /// <see cref="ReservationEngine.ChangeInTransactionAsync"/>), writes with one statement per table and commits
-/// once; then every caller gets its own answer.
+/// once; then every caller gets its own answer. A hold batch that is granted whole — the common case until an
+/// event nearly sells out — takes a single round trip (<see cref="ReservationEngine.TryHoldAllAsync"/>).
 /// </summary>
 public sealed class HoldCombiner
 {
@@ -19,18 +20,23 @@ public sealed class HoldCombiner
     {
         // Not the callers' tokens: one client hanging up must not roll back everyone else's batch.
         _holds = new BatchQueue<HoldRequest, HoldResult>(
-            requests => database.InTransactionAsync((c, t, ct) => engine.HoldInTransactionAsync(c, t, requests, ct), CancellationToken.None),
+            async requests =>
+            {
+                var (results, oneRoundTrip) = await engine.HoldBatchAsync(requests, CancellationToken.None);
+                HoldBatchCompleted?.Invoke(requests.Count, oneRoundTrip);
+                return results;
+            },
             request => engine.HoldAsync(request, CancellationToken.None),
             new HoldResult(HoldOutcome.Overloaded), options, options.MaxConcurrentHoldBatches, logger);
         _changes = new BatchQueue<ChangeRequest, ChangeResult>(
             requests => database.InTransactionAsync((c, t, ct) => engine.ChangeInTransactionAsync(c, t, requests, ct), CancellationToken.None),
             request => engine.ChangeAsync(request, CancellationToken.None),
             new ChangeResult(ChangeOutcome.Overloaded), options, options.MaxConcurrentChangeBatches, logger);
-        _holds.BatchCompleted += size => HoldBatchCompleted?.Invoke(size);
         _changes.BatchCompleted += size => ChangeBatchCompleted?.Invoke(size);
     }
 
-    public event Action<int>? HoldBatchCompleted;
+    /// <summary>After each hold batch decided: its size, and whether it was granted whole in one round trip.</summary>
+    public event Action<int, bool>? HoldBatchCompleted;
 
     public event Action<int>? ChangeBatchCompleted;
 

@@ -56,6 +56,164 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
         }
     }
 
+    /// <summary>
+    /// The hold combiner's batch: first <see cref="TryHoldAllAsync"/> (one round trip when every request is
+    /// granted, the common case of an on-sale), otherwise the request-by-request decision of
+    /// <see cref="HoldInTransactionAsync"/>, which gives each request its own answer.
+    /// </summary>
+    /// <returns>The results, and whether the batch was granted whole in one round trip.</returns>
+    internal async Task<(HoldResult[] Results, bool OneRoundTrip)> HoldBatchAsync(IReadOnlyList<HoldRequest> requests, CancellationToken cancellationToken)
+    {
+        if (requests.All(r => r.Idempotency is null && IsValidQuantity(r.Quantity))
+            && await TryHoldAllAsync(requests, cancellationToken) is { } granted)
+        {
+            return (granted, true);
+        }
+        var results = await database.InTransactionAsync(
+            (connection, transaction, ct) => HoldInTransactionAsync(connection, transaction, requests, ct), cancellationToken);
+        return (results, false);
+    }
+
+    /// <summary>
+    /// Grants the whole batch in one round trip, or nothing: one batch of two statements that PostgreSQL runs
+    /// as one implicit transaction. The first locks the events' rows (in id order, as every multi-event writer
+    /// does); the second, with a snapshot taken after the locks, checks that every request would be granted by
+    /// the rules of <see cref="HoldInTransactionAsync"/> (event found, sales open, seats for all of them,
+    /// per-user limits and the live-holds cap counting the batch itself) and, only then, inserts the holds and
+    /// moves the counters. When every request is granted, deciding them one by one in order grants them all
+    /// too, so the answers are the same. Idempotency keys are not handled here: their stored responses need the
+    /// decision first, so keyed batches take the request-by-request path.
+    /// </summary>
+    /// <returns>Every request's result, or null when the batch was not granted as a whole (nothing written).</returns>
+    internal Task<HoldResult[]?> TryHoldAllAsync(IReadOnlyList<HoldRequest> requests, CancellationToken cancellationToken)
+    {
+        const string lockSql = """
+            select id
+            from events
+            where id = any(@LockIds)
+            order by id
+            for no key update
+            """;
+        const string holdAllSql = """
+            with clock as materialized (
+                select clock_timestamp() as now
+            ), batch as (
+                select id, event_id, user_id, quantity
+                from unnest(@Ids, @EventIds, @UserIds, @Quantities) as r (id, event_id, user_id, quantity)
+            ), seats as (
+                select event_id, sum(quantity)::int as seats
+                from batch
+                group by event_id
+            ), decision as materialized (
+                select
+                    (select count(*)
+                     from seats s
+                     join events e on e.id = s.event_id
+                     where e.available >= s.seats
+                       and (e.sales_opens_at is null or e.sales_opens_at <= c.now)
+                       and (e.sales_closes_at is null or c.now < e.sales_closes_at))
+                    = (select count(*) from seats)
+                    and not exists (
+                        select 1
+                        from (select event_id, user_id, sum(quantity) as seats from batch group by event_id, user_id) b
+                        join events e on e.id = b.event_id
+                        where e.max_tickets_per_user is not null
+                          and b.seats + (select coalesce(sum(r.quantity), 0)
+                                         from reservations r
+                                         where r.event_id = b.event_id
+                                           and r.user_id = b.user_id
+                                           and (r.status = 'CONFIRMED' or (r.status = 'HOLD' and r.expires_at > c.now)))
+                              > e.max_tickets_per_user)
+                    and (@MaxActiveHolds <= 0 or not exists (
+                        select 1
+                        from (select user_id, count(*) as holds from batch group by user_id) b
+                        -- The expiry test as a filter, not a condition: the planner must not reach for the expiry
+                        -- index (every live hold of every user) when the user's own holds are a handful.
+                        where b.holds + (select count(*) filter (where r.expires_at > c.now)
+                                         from reservations r
+                                         where r.user_id = b.user_id and r.status = 'HOLD')
+                              > @MaxActiveHolds))
+                    as ok
+                from clock c
+            ), inserted as (
+                insert into reservations (id, event_id, user_id, quantity, status, created_at, expires_at)
+                select b.id, b.event_id, b.user_id, b.quantity, 'HOLD', c.now, c.now + make_interval(secs => e.hold_seconds)
+                from batch b
+                join events e on e.id = b.event_id
+                cross join clock c
+                where (select ok from decision)
+                returning id, expires_at
+            ), counted as (
+                update events e
+                set available = e.available - s.seats, held = e.held + s.seats
+                from seats s
+                where e.id = s.event_id and (select ok from decision)
+            )
+            select d.ok, c.now, i.id, i.expires_at
+            from decision d
+            cross join clock c
+            left join inserted i on true
+            """;
+        var ids = requests.Select(_ => Guid.CreateVersion7()).ToArray();
+        return database.InOneRoundTripAsync<HoldResult[]?>(async (connection, ct) =>
+        {
+            await using var batch = new NpgsqlBatch(connection)
+            {
+                BatchCommands =
+                {
+                    // Prepared once per connection and run with its generic plan: re-planning this statement for
+                    // every batch (PostgreSQL's default for a few runs, then whenever a custom plan looks cheaper)
+                    // costs more than executing it, and its plan does not depend on the parameters' values.
+                    // Session-level, so it lasts while this connection is in the pool; the pool's reset clears it.
+                    new NpgsqlBatchCommand("set plan_cache_mode = force_generic_plan"),
+                    new NpgsqlBatchCommand(lockSql)
+                    {
+                        Parameters = { new("LockIds", requests.Select(r => r.EventId).Distinct().Order().ToArray()) },
+                    },
+                    new NpgsqlBatchCommand(holdAllSql)
+                    {
+                        Parameters =
+                        {
+                            new("Ids", ids),
+                            new("EventIds", requests.Select(r => r.EventId).ToArray()),
+                            new("UserIds", requests.Select(r => r.UserId).ToArray()),
+                            new("Quantities", requests.Select(r => r.Quantity).ToArray()),
+                            new("MaxActiveHolds", MaxActiveHoldsPerUser),
+                        },
+                    },
+                },
+            };
+            await batch.PrepareAsync(ct);
+            await using var reader = await batch.ExecuteReaderAsync(ct);
+            await reader.NextResultAsync(ct); // past the locked ids, to the decision
+            var expiries = new Dictionary<Guid, DateTime>(requests.Count);
+            var now = default(DateTime);
+            while (await reader.ReadAsync(ct))
+            {
+                if (!reader.GetBoolean(0))
+                {
+                    return null;
+                }
+                now = reader.GetDateTime(1);
+                expiries.Add(reader.GetGuid(2), reader.GetDateTime(3));
+            }
+            if (expiries.Count != requests.Count)
+            {
+                throw new InvalidOperationException($"A granted batch of {requests.Count} holds inserted {expiries.Count}.");
+            }
+            return requests.Select((request, i) => new HoldResult(HoldOutcome.Held, new Reservation
+            {
+                Id = ids[i],
+                EventId = request.EventId,
+                UserId = request.UserId,
+                Quantity = request.Quantity,
+                Status = ReservationStatus.Hold,
+                CreatedAt = now,
+                ExpiresAt = expiries[ids[i]],
+            })).ToArray();
+        }, cancellationToken);
+    }
+
     /// <summary>A row for a user id that is not in <c>users</c> (reservations or idempotency keys).</summary>
     private static bool IsUnknownUser(PostgresException ex) =>
         ex.SqlState == PostgresErrorCodes.ForeignKeyViolation && ex.ConstraintName?.EndsWith("_user_id_fkey", StringComparison.Ordinal) == true;

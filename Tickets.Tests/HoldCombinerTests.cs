@@ -88,7 +88,7 @@ public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
         var ev = await NewEventAsync(100);
         var combiner = Combiner();
         var sizes = new System.Collections.Concurrent.ConcurrentBag<int>();
-        combiner.HoldBatchCompleted += sizes.Add;
+        combiner.HoldBatchCompleted += (size, _) => sizes.Add(size);
         var users = new List<Guid>();
         for (var i = 0; i < 50; i++)
         {
@@ -147,7 +147,7 @@ public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
         var ev = await NewEventAsync(10);
         var combiner = Combiner();
         var sizes = new List<int>();
-        combiner.HoldBatchCompleted += sizes.Add;
+        combiner.HoldBatchCompleted += (size, _) => sizes.Add(size);
 
         var result = await combiner.HoldAsync(new HoldRequest(await NewUserAsync(), ev.Id, 2), None);
 

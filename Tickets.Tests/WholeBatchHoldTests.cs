@@ -1,0 +1,260 @@
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Tickets.Data;
+
+namespace Tickets.Tests;
+
+/// <summary>
+/// The hold batch granted whole in one round trip (<see cref="ReservationEngine.TryHoldAllAsync"/>): it must
+/// write exactly what the request-by-request path would, and nothing at all when any request would be refused.
+/// </summary>
+public sealed class WholeBatchHoldTests(PostgresFixture db) : EngineTestBase(db)
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    private ReservationEngine EngineWithCap(int maxActiveHolds) =>
+        new(Db.Database, NullLogger<ReservationEngine>.Instance) { MaxActiveHoldsPerUser = maxActiveHolds };
+
+    private async Task<(int Reservations, int Available, int Held)> StateAsync(Guid eventId)
+    {
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
+        var reservations = await connection.ExecuteScalarAsync<int>("select count(*)::int from reservations where event_id = @Id", new { Id = eventId });
+        var ev = await ReloadAsync(eventId);
+        return (reservations, ev.Available, ev.Held);
+    }
+
+    [Fact]
+    public async Task A_batch_that_fits_is_granted_whole_with_every_hold_written()
+    {
+        var first = await NewEventAsync(10, maxPerUser: 4);
+        var second = await NewEventAsync(5);
+        var (alice, bob) = (await NewUserAsync(), await NewUserAsync());
+        HoldRequest[] requests =
+        [
+            new(alice, first.Id, 2), new(bob, second.Id, 3), new(alice, first.Id, 2), new(bob, first.Id, 1), new(alice, second.Id, 2),
+        ];
+
+        var results = await EngineWithCap(5).TryHoldAllAsync(requests, None);
+
+        Assert.NotNull(results);
+        Assert.All(results, r => Assert.Equal(HoldOutcome.Held, r.Outcome));
+        Assert.Equal(requests.Select(r => (r.UserId, r.EventId, r.Quantity)), results.Select(r => (r.Reservation!.UserId, r.Reservation.EventId, r.Reservation.Quantity)));
+        Assert.Equal((3, 5, 5), await StateAsync(first.Id));
+        Assert.Equal((2, 0, 5), await StateAsync(second.Id));
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
+        var rows = (await connection.QueryAsync<(Guid Id, string Status, DateTime CreatedAt, DateTime ExpiresAt)>(
+            "select id, status, created_at, expires_at from reservations where id = any(@Ids)",
+            new { Ids = results.Select(r => r.Reservation!.Id).ToArray() })).ToDictionary(r => r.Id);
+        Assert.All(results, r =>
+        {
+            var row = rows[r.Reservation!.Id];
+            Assert.Equal("HOLD", row.Status);
+            Assert.Equal(row.CreatedAt, r.Reservation.CreatedAt);
+            Assert.Equal(row.ExpiresAt, r.Reservation.ExpiresAt);
+            Assert.Equal(row.CreatedAt.AddSeconds(first.HoldSeconds), row.ExpiresAt);
+        });
+        await AssertInvariantAsync();
+    }
+
+    public static TheoryData<string> Refusals => ["sold out", "sales not open", "sales closed", "per-user limit", "live-holds cap", "unknown event"];
+
+    [Theory]
+    [MemberData(nameof(Refusals))]
+    public async Task A_batch_with_any_refusal_writes_nothing_in_one_round_trip_and_each_request_gets_its_own_answer(string refusal)
+    {
+        var now = DateTime.UtcNow;
+        var ev = refusal switch
+        {
+            "sold out" => await NewEventAsync(4),
+            "sales not open" => await NewEventAsync(10, opens: now.AddHours(1)),
+            "sales closed" => await NewEventAsync(10, opens: now.AddHours(-2), closes: now.AddSeconds(-1)),
+            "per-user limit" => await NewEventAsync(10, maxPerUser: 3),
+            _ => await NewEventAsync(10),
+        };
+        var (alice, bob) = (await NewUserAsync(), await NewUserAsync());
+        var engine = EngineWithCap(refusal == "live-holds cap" ? 2 : 0);
+        // Alice already holds a seat (two holds under the cap of two): the per-user limit and the cap count them.
+        for (var i = 0; i < refusal switch { "per-user limit" => 1, "live-holds cap" => 2, _ => 0 }; i++)
+        {
+            Assert.Equal(HoldOutcome.Held, (await engine.HoldAsync(new HoldRequest(alice, ev.Id, 1), None)).Outcome);
+        }
+        var before = await StateAsync(ev.Id);
+        var target = refusal == "unknown event" ? Guid.NewGuid() : ev.Id;
+        HoldRequest[] requests = [new(bob, ev.Id, 2), new(alice, target, 3), new(bob, ev.Id, 1)];
+
+        Assert.Null(await engine.TryHoldAllAsync(requests, None));
+        Assert.Equal(before, await StateAsync(ev.Id));
+
+        var (results, oneRoundTrip) = await engine.HoldBatchAsync(requests, None);
+        Assert.False(oneRoundTrip);
+        var expected = refusal switch
+        {
+            "sold out" => [HoldOutcome.Held, HoldOutcome.SoldOut, HoldOutcome.Held],
+            "sales not open" => [HoldOutcome.SalesNotOpen, HoldOutcome.SalesNotOpen, HoldOutcome.SalesNotOpen],
+            "sales closed" => [HoldOutcome.SalesClosed, HoldOutcome.SalesClosed, HoldOutcome.SalesClosed],
+            "per-user limit" => [HoldOutcome.Held, HoldOutcome.LimitExceeded, HoldOutcome.Held],
+            "live-holds cap" => [HoldOutcome.Held, HoldOutcome.TooManyActiveHolds, HoldOutcome.Held],
+            "unknown event" => [HoldOutcome.Held, HoldOutcome.EventNotFound, HoldOutcome.Held],
+            _ => new[] { HoldOutcome.Held },
+        };
+        Assert.Equal(expected, results.Select(r => r.Outcome));
+        await AssertInvariantAsync();
+    }
+
+    [Fact]
+    public async Task A_hold_by_a_user_that_does_not_exist_fails_the_whole_round_trip_and_writes_nothing()
+    {
+        var ev = await NewEventAsync(10);
+        HoldRequest[] requests = [new(await NewUserAsync(), ev.Id, 1), new(Guid.NewGuid(), ev.Id, 1)];
+
+        var ex = await Assert.ThrowsAsync<PostgresException>(() => Engine.TryHoldAllAsync(requests, None));
+
+        Assert.Equal(PostgresErrorCodes.ForeignKeyViolation, ex.SqlState);
+        Assert.Equal((0, 10, 0), await StateAsync(ev.Id));
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public async Task Batches_granted_whole_and_batches_decided_one_by_one_give_the_direct_paths_outcomes(int seed)
+    {
+        var random = new Random(seed);
+        // Separate buyers per side: the live-holds cap counts a user's holds on every event.
+        var directUsers = new List<Guid>();
+        var batchedUsers = new List<Guid>();
+        for (var i = 0; i < 8; i++)
+        {
+            directUsers.Add(await NewUserAsync());
+            batchedUsers.Add(await NewUserAsync());
+        }
+        async Task<Guid[]> EventsAsync() => [(await NewEventAsync(400, maxPerUser: 12)).Id, (await NewEventAsync(90)).Id];
+        var direct = await EventsAsync();
+        var batched = await EventsAsync();
+        var sequence = Enumerable.Range(0, 200)
+            .Select(_ => (User: random.Next(8), Event: random.Next(2), Quantity: random.Next(1, 4)))
+            .ToList();
+        var engine = EngineWithCap(14);
+
+        var directOutcomes = new List<HoldOutcome>();
+        foreach (var (user, ev, quantity) in sequence)
+        {
+            directOutcomes.Add((await engine.HoldAsync(new HoldRequest(directUsers[user], direct[ev], quantity), None)).Outcome);
+        }
+        // Small batches, one at a time: early ones fit whole, later ones meet the limits and sold-out seats.
+        var combiner = new HoldCombiner(Db.Database, engine, new BatchOptions { MaxBatchSize = 5, MaxConcurrentHoldBatches = 1 },
+            NullLogger<HoldCombiner>.Instance);
+        var paths = new List<bool>();
+        combiner.HoldBatchCompleted += (_, oneRoundTrip) => { lock (paths) { paths.Add(oneRoundTrip); } };
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
+        var block = await connection.BeginTransactionAsync();
+        await connection.ExecuteAsync("select 1 from events where id = any(@Ids) for no key update", new { Ids = batched }, block);
+        var pending = sequence.Select(s => combiner.HoldAsync(new HoldRequest(batchedUsers[s.User], batched[s.Event], s.Quantity), None)).ToList();
+        await block.RollbackAsync();
+        var batchedOutcomes = (await Task.WhenAll(pending)).Select(r => r.Outcome).ToList();
+
+        Assert.Equal(directOutcomes, batchedOutcomes);
+        Assert.Contains(true, paths);
+        Assert.Contains(false, paths);
+        Assert.Contains(HoldOutcome.SoldOut, directOutcomes);
+        Assert.Contains(HoldOutcome.LimitExceeded, directOutcomes);
+        Assert.Contains(HoldOutcome.TooManyActiveHolds, directOutcomes);
+        for (var i = 0; i < 2; i++)
+        {
+            var (d, b) = (await ReloadAsync(direct[i]), await ReloadAsync(batched[i]));
+            Assert.Equal((d.Available, d.Held), (b.Available, b.Held));
+        }
+        await AssertInvariantAsync();
+    }
+
+    [Fact]
+    public async Task A_connection_lost_after_the_round_trip_was_sent_is_an_unknown_outcome_and_never_retried()
+    {
+        var database = new Database(Db.DataSource, NullLogger<Database>.Instance,
+            new DatabaseResilienceOptions { MaxRetryAttempts = 3, RetryBaseDelay = TimeSpan.FromMilliseconds(1) });
+        var attempts = 0;
+
+        var ex = await Assert.ThrowsAsync<DatabaseUnavailableException>(() => database.InOneRoundTripAsync<int>((_, _) =>
+        {
+            attempts++;
+            throw new NpgsqlException("Exception while reading from stream", new IOException("connection reset"));
+        }, None));
+
+        Assert.Equal(1, attempts);
+        Assert.IsType<NpgsqlException>(ex.InnerException);
+    }
+
+    [Fact]
+    public async Task A_round_trip_that_PostgreSQL_rolled_back_is_retried()
+    {
+        var database = new Database(Db.DataSource, NullLogger<Database>.Instance,
+            new DatabaseResilienceOptions { MaxRetryAttempts = 3, RetryBaseDelay = TimeSpan.FromMilliseconds(1) });
+        var attempts = 0;
+
+        var result = await database.InOneRoundTripAsync((_, _) => ++attempts < 3
+            ? throw new PostgresException("could not serialize access", "ERROR", "ERROR", PostgresErrorCodes.SerializationFailure)
+            : Task.FromResult(attempts), None);
+
+        Assert.Equal(3, result);
+    }
+
+    [Fact]
+    public async Task A_whole_batch_counts_the_holds_committed_while_it_waited_for_the_event_lock()
+    {
+        // Two instances send the same user's two holds at once while the event row is locked elsewhere: both
+        // wait; whichever goes second must see the first one's holds (its decision runs after the lock).
+        var ev = await NewEventAsync(100, maxPerUser: 2);
+        var user = await NewUserAsync();
+        HoldRequest[] twoSeats = [new(user, ev.Id, 1), new(user, ev.Id, 1)];
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
+        var block = await connection.BeginTransactionAsync();
+        await connection.ExecuteAsync("select 1 from events where id = @Id for no key update", new { ev.Id }, block);
+        var first = Engine.TryHoldAllAsync(twoSeats, None);
+        var second = Engine.TryHoldAllAsync(twoSeats, None);
+        await Task.Delay(300);
+        Assert.False(first.IsCompleted || second.IsCompleted, "a batch did not wait for the event lock");
+        await block.RollbackAsync();
+
+        var results = await Task.WhenAll(first, second);
+
+        Assert.Single(results, r => r is not null);
+        Assert.Equal((2, 98, 2), await StateAsync(ev.Id));
+        await AssertInvariantAsync();
+    }
+
+    [Fact]
+    public async Task Per_user_limits_hold_when_whole_batches_of_two_instances_race_on_one_event()
+    {
+        // Two combiners stand for two instances: their batches wait on each other's event lock, and each must
+        // count the holds the other committed meanwhile.
+        var ev = await NewEventAsync(10_000, maxPerUser: 2);
+        var users = new List<Guid>();
+        for (var i = 0; i < 40; i++)
+        {
+            users.Add(await NewUserAsync());
+        }
+        var options = new BatchOptions { MaxBatchSize = 16, MaxConcurrentHoldBatches = 1 };
+        var instances = Enumerable.Range(0, 2).Select(_ => new HoldCombiner(Db.Database, Engine, options, NullLogger<HoldCombiner>.Instance)).ToArray();
+        var wholeBatches = 0;
+        foreach (var instance in instances)
+        {
+            instance.HoldBatchCompleted += (_, oneRoundTrip) => { if (oneRoundTrip) { Interlocked.Increment(ref wholeBatches); } };
+        }
+
+        var holds = users.SelectMany(user => Enumerable.Range(0, 8).Select(i => (user, instance: instances[i % 2])))
+            .OrderBy(_ => Random.Shared.Next())
+            .Select(x => Task.Run(() => x.instance.HoldAsync(new HoldRequest(x.user, ev.Id, 1), None)))
+            .ToList();
+        var results = await Task.WhenAll(holds);
+
+        Assert.Equal(80, results.Count(r => r.Outcome == HoldOutcome.Held));
+        Assert.Equal(240, results.Count(r => r.Outcome == HoldOutcome.LimitExceeded));
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
+        var perUser = await connection.QueryAsync<int>(
+            "select sum(quantity)::int from reservations where event_id = @Id group by user_id", new { ev.Id });
+        Assert.All(perUser, seats => Assert.Equal(2, seats));
+        Assert.True(wholeBatches > 0, "no batch was granted whole");
+        await AssertInvariantAsync();
+    }
+}
