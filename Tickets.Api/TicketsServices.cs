@@ -37,7 +37,8 @@ public static class TicketsServices
             var combiner = ActivatorUtilities.CreateInstance<HoldCombiner>(sp);
             combiner.HoldBatchCompleted += (size, oneRoundTrip) => TicketsMetrics.BatchSize.Record(size,
                 new KeyValuePair<string, object?>("kind", "hold"), new KeyValuePair<string, object?>("one_round_trip", oneRoundTrip));
-            combiner.ChangeBatchCompleted += size => TicketsMetrics.BatchSize.Record(size, new KeyValuePair<string, object?>("kind", "change"));
+            combiner.ChangeBatchCompleted += (size, oneRoundTrip) => TicketsMetrics.BatchSize.Record(size,
+                new KeyValuePair<string, object?>("kind", "change"), new KeyValuePair<string, object?>("one_round_trip", oneRoundTrip));
             return combiner;
         });
         services.AddSingleton<EventStore>();

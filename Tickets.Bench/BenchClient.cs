@@ -66,6 +66,13 @@ internal sealed class BenchClient
         return (client, worker, ct) => HoldAsync(client, body, worker, ct);
     }
 
+    /// <summary>Holds as a careful client sends them: each with an <c>Idempotency-Key</c> of its own.</summary>
+    public BenchOperation HoldWithKey(Guid eventId)
+    {
+        var body = Encoding.UTF8.GetBytes($$"""{"eventId":"{{eventId}}","quantity":1}""");
+        return (client, worker, ct) => HoldAsync(client, body, worker, ct, idempotencyKey: Guid.NewGuid().ToString());
+    }
+
     public BenchOperation HoldSpread(Guid[] events)
     {
         var bodies = events.Select(id => Encoding.UTF8.GetBytes($$"""{"eventId":"{{id}}","quantity":1}""")).ToArray();
@@ -96,11 +103,15 @@ internal sealed class BenchClient
         return count;
     }
 
-    private async Task<int> HoldAsync(HttpClient client, byte[] body, int worker, CancellationToken cancellationToken)
+    private async Task<int> HoldAsync(HttpClient client, byte[] body, int worker, CancellationToken cancellationToken, string? idempotencyKey = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "reservations/hold") { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.Authorization = _tokens[worker];
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add(IdempotencyHeader.Name, idempotencyKey);
+        }
         using var response = await client.SendAsync(request, cancellationToken);
         if (response.StatusCode == HttpStatusCode.Created && response.Headers.Location is { } location)
         {

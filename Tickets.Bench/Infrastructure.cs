@@ -11,7 +11,7 @@ namespace Tickets.Bench;
 internal sealed record BenchSettings(TimeSpan Duration, int[] Connections, string? Out, bool SkipPgbench, IReadOnlySet<string> Phases)
 {
     /// <summary>Every phase, in the order they run (pgbench aside); <c>--phases</c> picks some for a quicker look.</summary>
-    public static readonly string[] AllPhases = ["direct", "live", "hold", "spread", "confirm", "sweep"];
+    public static readonly string[] AllPhases = ["direct", "live", "hold", "keyed", "spread", "confirm", "sweep"];
 
     public bool Runs(string phase) => Phases.Contains(phase);
 

@@ -36,7 +36,7 @@ if (!settings.SkipPgbench)
 foreach (var mode in new[] { "Direct", "Batched" })
 {
     var batched = mode == "Batched";
-    if (batched ? !settings.Phases.Overlaps(["live", "hold", "spread", "confirm", "sweep"]) : !settings.Runs("direct"))
+    if (batched ? !settings.Phases.Overlaps(["live", "hold", "keyed", "spread", "confirm", "sweep"]) : !settings.Runs("direct"))
     {
         continue;
     }
@@ -59,6 +59,11 @@ foreach (var mode in new[] { "Direct", "Batched" })
         {
             // Confirms need the holds this phase makes.
             await report.RunAsync($"hold {mode.ToLowerInvariant()} {connections}", $"holds, one hot event, {mode}", connections, bench.Hold(hot), dataSource);
+        }
+        if (batched && settings.Runs("keyed"))
+        {
+            await report.RunAsync($"keyed {connections}", "holds with an Idempotency-Key each, one hot event, Batched", connections,
+                bench.HoldWithKey(hot), dataSource);
         }
         if (batched && settings.Runs("spread"))
         {

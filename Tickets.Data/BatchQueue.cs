@@ -43,9 +43,6 @@ public sealed class BatchQueue<TRequest, TResult>(
     private readonly Lock _gate = new();
     private int _draining;
 
-    /// <summary>Raised after each batch with its size (for metrics).</summary>
-    public event Action<int>? BatchCompleted;
-
     public Task<TResult> EnqueueAsync(TRequest request, CancellationToken cancellationToken)
     {
         var waiter = new Waiter(request, cancellationToken);
@@ -99,7 +96,6 @@ public sealed class BatchQueue<TRequest, TResult>(
                 }
             }
             await RunAsync(batch);
-            BatchCompleted?.Invoke(batch.Count);
         }
     }
 

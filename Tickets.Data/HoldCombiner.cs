@@ -16,7 +16,7 @@ public sealed class HoldCombiner
     private readonly BatchQueue<HoldRequest, HoldResult> _holds;
     private readonly BatchQueue<ChangeRequest, ChangeResult> _changes;
 
-    public HoldCombiner(Database database, ReservationEngine engine, BatchOptions options, ILogger<HoldCombiner> logger)
+    public HoldCombiner(ReservationEngine engine, BatchOptions options, ILogger<HoldCombiner> logger)
     {
         // Not the callers' tokens: one client hanging up must not roll back everyone else's batch.
         _holds = new BatchQueue<HoldRequest, HoldResult>(
@@ -29,16 +29,21 @@ public sealed class HoldCombiner
             request => engine.HoldAsync(request, CancellationToken.None),
             new HoldResult(HoldOutcome.Overloaded), options, options.MaxConcurrentHoldBatches, logger);
         _changes = new BatchQueue<ChangeRequest, ChangeResult>(
-            requests => database.InTransactionAsync((c, t, ct) => engine.ChangeInTransactionAsync(c, t, requests, ct), CancellationToken.None),
+            async requests =>
+            {
+                var (results, oneRoundTrip) = await engine.ChangeBatchAsync(requests, CancellationToken.None);
+                ChangeBatchCompleted?.Invoke(requests.Count, oneRoundTrip);
+                return results;
+            },
             request => engine.ChangeAsync(request, CancellationToken.None),
             new ChangeResult(ChangeOutcome.Overloaded), options, options.MaxConcurrentChangeBatches, logger);
-        _changes.BatchCompleted += size => ChangeBatchCompleted?.Invoke(size);
     }
 
     /// <summary>After each hold batch decided: its size, and whether it was granted whole in one round trip.</summary>
     public event Action<int, bool>? HoldBatchCompleted;
 
-    public event Action<int>? ChangeBatchCompleted;
+    /// <summary>After each confirm/release batch decided: its size, and whether it was applied whole in one round trip.</summary>
+    public event Action<int, bool>? ChangeBatchCompleted;
 
     public Task<HoldResult> HoldAsync(HoldRequest request, CancellationToken cancellationToken) =>
         ReservationEngine.IsValidQuantity(request.Quantity)

@@ -546,6 +546,137 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
         return results;
     }
 
+    /// <summary>
+    /// The combiner's batch of confirms and releases: first <see cref="TryChangeAllAsync"/> (one round trip when
+    /// every request changes its live hold), otherwise the request-by-request decision of
+    /// <see cref="ChangeInTransactionAsync"/>.
+    /// </summary>
+    /// <returns>The results, and whether the batch was applied whole in one round trip.</returns>
+    internal async Task<(ChangeResult[] Results, bool OneRoundTrip)> ChangeBatchAsync(IReadOnlyList<ChangeRequest> requests, CancellationToken cancellationToken)
+    {
+        if (requests.All(r => r is { Idempotency: null, OwnerId: not null, Transition: Transition.Confirm or Transition.Release })
+            && requests.Select(r => r.ReservationId).Distinct().Count() == requests.Count
+            && await TryChangeAllAsync(requests, cancellationToken) is { } changed)
+        {
+            return (changed, true);
+        }
+        var results = await database.InTransactionAsync(
+            (connection, transaction, ct) => ChangeInTransactionAsync(connection, transaction, requests, ct), cancellationToken);
+        return (results, false);
+    }
+
+    /// <summary>
+    /// Confirms or releases every reservation of the batch in one round trip, or nothing: the events' rows are
+    /// locked first (in id order), then one statement, with a snapshot taken after the locks, checks that each
+    /// reservation is a live hold of the requesting user — the only case in which
+    /// <see cref="ChangeInTransactionAsync"/> changes it — and only then writes the new statuses and moves the
+    /// seats. Batches with an idempotency key, an admin cancel or one reservation twice take the request-by-request path.
+    /// </summary>
+    /// <returns>Every request's result, or null when the batch was not applied as a whole (nothing written).</returns>
+    internal Task<ChangeResult[]?> TryChangeAllAsync(IReadOnlyList<ChangeRequest> requests, CancellationToken cancellationToken)
+    {
+        const string lockSql = """
+            select id
+            from events
+            where id in (select event_id from reservations where id = any(@Ids))
+            order by id
+            for no key update
+            """;
+        const string changeAllSql = """
+            with clock as materialized (
+                select clock_timestamp() as now
+            ), requested as (
+                select id, owner_id, to_status
+                from unnest(@Ids, @OwnerIds, @ToStatuses) as q (id, owner_id, to_status)
+            ), decision as materialized (
+                select count(*) = cardinality(@Ids) as ok
+                from requested q
+                join reservations r on r.id = q.id
+                cross join clock c
+                where r.user_id = q.owner_id and r.status = 'HOLD' and r.expires_at > c.now
+            ), changed as (
+                update reservations r
+                set status = q.to_status,
+                    confirmed_at = case when q.to_status = 'CONFIRMED' then c.now else r.confirmed_at end,
+                    ended_at = case when q.to_status = 'CONFIRMED' then null else c.now end
+                from requested q
+                cross join clock c
+                where r.id = q.id and (select ok from decision)
+                returning r.id, r.event_id, r.user_id, r.quantity, r.status, r.created_at, r.expires_at, r.confirmed_at, r.ended_at
+            ), seats as (
+                select event_id,
+                       coalesce(sum(quantity) filter (where status = 'CONFIRMED'), 0)::int as confirmed,
+                       coalesce(sum(quantity) filter (where status = 'RELEASED'), 0)::int as released
+                from changed
+                group by event_id
+            ), counted as (
+                update events e
+                set held = e.held - s.confirmed - s.released, confirmed = e.confirmed + s.confirmed, available = e.available + s.released
+                from seats s
+                where e.id = s.event_id
+            )
+            select d.ok, ch.id, ch.event_id, ch.user_id, ch.quantity, ch.status, ch.created_at, ch.expires_at, ch.confirmed_at, ch.ended_at
+            from decision d
+            left join changed ch on true
+            """;
+        return database.InOneRoundTripAsync<ChangeResult[]?>(async (connection, ct) =>
+        {
+            var ids = requests.Select(r => r.ReservationId).ToArray();
+            await using var batch = new NpgsqlBatch(connection)
+            {
+                BatchCommands =
+                {
+                    // As for holds (see TryHoldAllAsync): prepared, and run with its generic plan.
+                    new NpgsqlBatchCommand("set plan_cache_mode = force_generic_plan"),
+                    new NpgsqlBatchCommand(lockSql) { Parameters = { new("Ids", ids) } },
+                    new NpgsqlBatchCommand(changeAllSql)
+                    {
+                        Parameters =
+                        {
+                            new("Ids", ids),
+                            new("OwnerIds", requests.Select(r => r.OwnerId!.Value).ToArray()),
+                            new("ToStatuses", requests.Select(r => r.Transition == Transition.Confirm ? ReservationStatus.Confirmed : ReservationStatus.Released).ToArray()),
+                        },
+                    },
+                },
+            };
+            await batch.PrepareAsync(ct);
+            await using var reader = await batch.ExecuteReaderAsync(ct);
+            await reader.NextResultAsync(ct); // past the locked ids, to the decision
+            var changed = new Dictionary<Guid, Reservation>(requests.Count);
+            while (await reader.ReadAsync(ct))
+            {
+                if (!reader.GetBoolean(0))
+                {
+                    return null;
+                }
+                var reservation = new Reservation
+                {
+                    Id = reader.GetGuid(1),
+                    EventId = reader.GetGuid(2),
+                    UserId = reader.GetGuid(3),
+                    Quantity = reader.GetInt32(4),
+                    Status = reader.GetString(5),
+                    CreatedAt = reader.GetDateTime(6),
+                    ExpiresAt = reader.GetDateTime(7),
+                    ConfirmedAt = reader.IsDBNull(8) ? null : reader.GetDateTime(8),
+                    EndedAt = reader.IsDBNull(9) ? null : reader.GetDateTime(9),
+                };
+                changed.Add(reservation.Id, reservation);
+            }
+            if (changed.Count != requests.Count)
+            {
+                throw new InvalidOperationException($"A batch of {requests.Count} changes wrote {changed.Count}.");
+            }
+            foreach (var (request, reservation) in requests.Select(r => (r, changed[r.ReservationId])))
+            {
+                logger.LogInformation("Reservation {ReservationId} of {EventId} went from {From} to {To} ({Quantity} seats) at {Transition}",
+                    reservation.Id, reservation.EventId, ReservationStatus.Hold, reservation.Status, reservation.Quantity, request.Transition);
+            }
+            return requests.Select(r => new ChangeResult(ChangeOutcome.Changed, changed[r.ReservationId])).ToArray();
+        }, cancellationToken);
+    }
+
     /// <summary>What a request does to a reservation: its outcome, and the new status if it changes.</summary>
     private static (ChangeOutcome Outcome, string? To) Decide(Reservation current, Transition transition, DateTime now)
     {

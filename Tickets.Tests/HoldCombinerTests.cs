@@ -10,7 +10,7 @@ public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
     private static readonly CancellationToken None = CancellationToken.None;
 
     private HoldCombiner Combiner(BatchOptions? options = null) =>
-        new(Db.Database, Engine, options ?? new BatchOptions(), NullLogger<HoldCombiner>.Instance);
+        new(Engine, options ?? new BatchOptions(), NullLogger<HoldCombiner>.Instance);
 
     /// <summary>Holds the event row lock in a transaction of its own until disposed, so requests pile up.</summary>
     private async Task<NpgsqlTransaction> BlockEventAsync(Guid eventId)

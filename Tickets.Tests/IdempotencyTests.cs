@@ -54,7 +54,7 @@ public sealed class IdempotencyTests(PostgresFixture db) : EngineTestBase(db)
     public async Task Many_concurrent_retries_of_one_key_through_the_combiner_make_exactly_one_hold()
     {
         var (user, ev) = (await NewUserAsync(), await NewEventAsync(100));
-        var combiner = new HoldCombiner(Db.Database, Engine, new BatchOptions { MaxBatchSize = 8 }, NullLogger<HoldCombiner>.Instance);
+        var combiner = new HoldCombiner(Engine, new BatchOptions { MaxBatchSize = 8 }, NullLogger<HoldCombiner>.Instance);
 
         var results = await Task.WhenAll(Enumerable.Range(0, 60).Select(_ =>
             Task.Run(() => combiner.HoldAsync(new HoldRequest(user, ev.Id, 1, Key("retry-storm")), None))));

@@ -6,10 +6,10 @@ using Tickets.Data;
 namespace Tickets.Tests;
 
 /// <summary>
-/// The hold batch granted whole in one round trip (<see cref="ReservationEngine.TryHoldAllAsync"/>): it must
-/// write exactly what the request-by-request path would, and nothing at all when any request would be refused.
+/// Batches applied whole in one round trip (<see cref="ReservationEngine.TryHoldAllAsync"/>,
+/// <see cref="ReservationEngine.TryChangeAllAsync"/>): they must write exactly what the request-by-request path would, and nothing at all when any request would not succeed.
 /// </summary>
-public sealed class WholeBatchHoldTests(PostgresFixture db) : EngineTestBase(db)
+public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
@@ -143,7 +143,7 @@ public sealed class WholeBatchHoldTests(PostgresFixture db) : EngineTestBase(db)
             directOutcomes.Add((await engine.HoldAsync(new HoldRequest(directUsers[user], direct[ev], quantity), None)).Outcome);
         }
         // Small batches, one at a time: early ones fit whole, later ones meet the limits and sold-out seats.
-        var combiner = new HoldCombiner(Db.Database, engine, new BatchOptions { MaxBatchSize = 5, MaxConcurrentHoldBatches = 1 },
+        var combiner = new HoldCombiner(engine, new BatchOptions { MaxBatchSize = 5, MaxConcurrentHoldBatches = 1 },
             NullLogger<HoldCombiner>.Instance);
         var paths = new List<bool>();
         combiner.HoldBatchCompleted += (_, oneRoundTrip) => { lock (paths) { paths.Add(oneRoundTrip); } };
@@ -235,7 +235,7 @@ public sealed class WholeBatchHoldTests(PostgresFixture db) : EngineTestBase(db)
             users.Add(await NewUserAsync());
         }
         var options = new BatchOptions { MaxBatchSize = 16, MaxConcurrentHoldBatches = 1 };
-        var instances = Enumerable.Range(0, 2).Select(_ => new HoldCombiner(Db.Database, Engine, options, NullLogger<HoldCombiner>.Instance)).ToArray();
+        var instances = Enumerable.Range(0, 2).Select(_ => new HoldCombiner(Engine, options, NullLogger<HoldCombiner>.Instance)).ToArray();
         var wholeBatches = 0;
         foreach (var instance in instances)
         {
@@ -255,6 +255,171 @@ public sealed class WholeBatchHoldTests(PostgresFixture db) : EngineTestBase(db)
             "select sum(quantity)::int from reservations where event_id = @Id group by user_id", new { ev.Id });
         Assert.All(perUser, seats => Assert.Equal(2, seats));
         Assert.True(wholeBatches > 0, "no batch was granted whole");
+        await AssertInvariantAsync();
+    }
+
+    private async Task<Reservation> HeldAsync(Guid user, Guid eventId, int quantity) =>
+        (await Engine.HoldAsync(new HoldRequest(user, eventId, quantity), None)).Reservation!;
+
+    private async Task<(int Available, int Held, int Confirmed)> CountersAsync(Guid eventId)
+    {
+        var ev = await ReloadAsync(eventId);
+        return (ev.Available, ev.Held, ev.Confirmed);
+    }
+
+    [Fact]
+    public async Task Confirms_and_releases_that_all_apply_are_written_whole()
+    {
+        var (first, second) = (await NewEventAsync(10), await NewEventAsync(10));
+        var (alice, bob) = (await NewUserAsync(), await NewUserAsync());
+        var a = await HeldAsync(alice, first.Id, 2);
+        var b = await HeldAsync(bob, first.Id, 3);
+        var c = await HeldAsync(bob, second.Id, 4);
+        ChangeRequest[] requests = [new(a.Id, alice, Transition.Confirm), new(b.Id, bob, Transition.Release), new(c.Id, bob, Transition.Confirm)];
+
+        var results = await Engine.TryChangeAllAsync(requests, None);
+
+        Assert.NotNull(results);
+        Assert.All(results, r => Assert.Equal(ChangeOutcome.Changed, r.Outcome));
+        Assert.Equal([ReservationStatus.Confirmed, ReservationStatus.Released, ReservationStatus.Confirmed], results.Select(r => r.Reservation!.Status));
+        Assert.Equal((8, 0, 2), await CountersAsync(first.Id));
+        Assert.Equal((6, 0, 4), await CountersAsync(second.Id));
+        foreach (var result in results)
+        {
+            var stored = await Engine.GetAsync(result.Reservation!.Id, ownerId: null, None);
+            Assert.Equal(result.Reservation, stored);
+        }
+        Assert.NotNull(results[0].Reservation!.ConfirmedAt);
+        Assert.Null(results[0].Reservation!.EndedAt);
+        Assert.NotNull(results[1].Reservation!.EndedAt);
+        Assert.Null(results[1].Reservation!.ConfirmedAt);
+        await AssertInvariantAsync();
+    }
+
+    public static TheoryData<string> ChangeRefusals => ["expired", "not the owner", "already confirmed", "unknown reservation"];
+
+    [Theory]
+    [MemberData(nameof(ChangeRefusals))]
+    public async Task A_change_batch_with_any_request_that_would_not_change_its_hold_writes_nothing_in_one_round_trip(string refusal)
+    {
+        var ev = await NewEventAsync(10);
+        var (alice, bob) = (await NewUserAsync(), await NewUserAsync());
+        var a = await HeldAsync(alice, ev.Id, 1);
+        var b = await HeldAsync(bob, ev.Id, 2);
+        var odd = await HeldAsync(alice, ev.Id, 3);
+        if (refusal == "expired")
+        {
+            await ExpireAsync(odd.Id);
+        }
+        if (refusal == "already confirmed")
+        {
+            Assert.Equal(ChangeOutcome.Changed, (await Engine.ConfirmAsync(alice, odd.Id, None)).Outcome);
+        }
+        var before = await CountersAsync(ev.Id);
+        ChangeRequest[] requests =
+        [
+            new(a.Id, alice, Transition.Confirm),
+            refusal switch
+            {
+                "not the owner" => new(odd.Id, bob, Transition.Confirm),
+                "unknown reservation" => new(Guid.NewGuid(), alice, Transition.Confirm),
+                _ => new(odd.Id, alice, Transition.Confirm),
+            },
+            new(b.Id, bob, Transition.Release),
+        ];
+
+        Assert.Null(await Engine.TryChangeAllAsync(requests, None));
+        Assert.Equal(before, await CountersAsync(ev.Id));
+        Assert.Equal(ReservationStatus.Hold, (await Engine.GetAsync(a.Id, null, None))!.Status);
+
+        var (results, oneRoundTrip) = await Engine.ChangeBatchAsync(requests, None);
+        Assert.False(oneRoundTrip);
+        var middle = refusal switch
+        {
+            "expired" => ChangeOutcome.Expired,
+            "already confirmed" => ChangeOutcome.Unchanged,
+            _ => ChangeOutcome.NotFound,
+        };
+        Assert.Equal([ChangeOutcome.Changed, middle, ChangeOutcome.Changed], results.Select(r => r.Outcome));
+        await AssertInvariantAsync();
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Change_batches_applied_whole_and_decided_one_by_one_give_the_direct_paths_outcomes(int seed)
+    {
+        var random = new Random(seed);
+        var users = new List<Guid>();
+        for (var i = 0; i < 4; i++)
+        {
+            users.Add(await NewUserAsync());
+        }
+        async Task<(Guid Event, List<Reservation> Holds)> SideAsync()
+        {
+            var ev = await NewEventAsync(200);
+            var holds = new List<Reservation>();
+            for (var i = 0; i < 40; i++)
+            {
+                holds.Add(await HeldAsync(users[i % users.Count], ev.Id, 1 + i % 3));
+            }
+            return (ev.Id, holds);
+        }
+        var direct = await SideAsync();
+        var batched = await SideAsync();
+        // Mostly each hold confirmed or released once by its owner; now and then a second request for the same
+        // hold, or one by someone else.
+        var sequence = Enumerable.Range(0, 40).OrderBy(_ => random.Next())
+            .Select(i => (Hold: i, Owner: random.Next(12) == 0 ? (i + 1) % users.Count : i % users.Count,
+                Transition: random.Next(3) == 0 ? Transition.Release : Transition.Confirm))
+            .SelectMany(x => random.Next(10) == 0 ? new[] { x, x with { Transition = Transition.Confirm } } : [x])
+            .ToList();
+
+        var directOutcomes = new List<ChangeOutcome>();
+        foreach (var (hold, owner, transition) in sequence)
+        {
+            directOutcomes.Add((await Engine.ChangeAsync(new ChangeRequest(direct.Holds[hold].Id, users[owner], transition), None)).Outcome);
+        }
+        var combiner = new HoldCombiner(Engine, new BatchOptions { MaxBatchSize = 4, MaxConcurrentChangeBatches = 1 }, NullLogger<HoldCombiner>.Instance);
+        var paths = new List<bool>();
+        combiner.ChangeBatchCompleted += (_, oneRoundTrip) => { lock (paths) { paths.Add(oneRoundTrip); } };
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
+        var block = await connection.BeginTransactionAsync();
+        await connection.ExecuteAsync("select 1 from events where id = @Id for no key update", new { Id = batched.Event }, block);
+        var pending = sequence.Select(s => s.Transition == Transition.Confirm
+            ? combiner.ConfirmAsync(users[s.Owner], batched.Holds[s.Hold].Id, None)
+            : combiner.ReleaseAsync(users[s.Owner], batched.Holds[s.Hold].Id, None)).ToList();
+        await block.RollbackAsync();
+        var batchedOutcomes = (await Task.WhenAll(pending)).Select(r => r.Outcome).ToList();
+
+        Assert.Equal(directOutcomes, batchedOutcomes);
+        Assert.Contains(true, paths);
+        Assert.Contains(false, paths);
+        Assert.Contains(ChangeOutcome.NotFound, directOutcomes);
+        Assert.Equal(await CountersAsync(direct.Event), await CountersAsync(batched.Event));
+        await AssertInvariantAsync();
+    }
+
+    [Fact]
+    public async Task A_whole_change_batch_sees_the_changes_committed_while_it_waited_for_the_event_lock()
+    {
+        var ev = await NewEventAsync(10);
+        var user = await NewUserAsync();
+        var hold = await HeldAsync(user, ev.Id, 2);
+        ChangeRequest[] confirm = [new(hold.Id, user, Transition.Confirm)];
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
+        var block = await connection.BeginTransactionAsync();
+        await connection.ExecuteAsync("select 1 from events where id = @Id for no key update", new { ev.Id }, block);
+        var first = Engine.TryChangeAllAsync(confirm, None);
+        var second = Engine.TryChangeAllAsync(confirm, None);
+        await Task.Delay(300);
+        Assert.False(first.IsCompleted || second.IsCompleted, "a batch did not wait for the event lock");
+        await block.RollbackAsync();
+
+        var results = await Task.WhenAll(first, second);
+
+        Assert.Single(results, r => r is not null);
+        Assert.Equal((8, 0, 2), await CountersAsync(ev.Id));
         await AssertInvariantAsync();
     }
 }
