@@ -35,10 +35,10 @@ public static class TicketsServices
         services.AddSingleton(sp =>
         {
             var combiner = ActivatorUtilities.CreateInstance<HoldCombiner>(sp);
-            combiner.HoldBatchCompleted += (size, oneRoundTrip) => TicketsMetrics.BatchSize.Record(size,
-                new KeyValuePair<string, object?>("kind", "hold"), new KeyValuePair<string, object?>("one_round_trip", oneRoundTrip));
-            combiner.ChangeBatchCompleted += (size, oneRoundTrip) => TicketsMetrics.BatchSize.Record(size,
-                new KeyValuePair<string, object?>("kind", "change"), new KeyValuePair<string, object?>("one_round_trip", oneRoundTrip));
+            combiner.HoldBatchCompleted += (size, whole) => TicketsMetrics.BatchSize.Record(size,
+                new KeyValuePair<string, object?>("kind", "hold"), new KeyValuePair<string, object?>("whole", whole));
+            combiner.ChangeBatchCompleted += (size, whole) => TicketsMetrics.BatchSize.Record(size,
+                new KeyValuePair<string, object?>("kind", "change"), new KeyValuePair<string, object?>("whole", whole));
             return combiner;
         });
         services.AddSingleton<EventStore>();

@@ -22,8 +22,8 @@ public sealed class HoldCombiner
         _holds = new BatchQueue<HoldRequest, HoldResult>(
             async requests =>
             {
-                var (results, oneRoundTrip) = await engine.HoldBatchAsync(requests, CancellationToken.None);
-                HoldBatchCompleted?.Invoke(requests.Count, oneRoundTrip);
+                var (results, whole) = await engine.HoldBatchAsync(requests, CancellationToken.None);
+                HoldBatchCompleted?.Invoke(requests.Count, whole);
                 return results;
             },
             request => engine.HoldAsync(request, CancellationToken.None),
@@ -31,18 +31,18 @@ public sealed class HoldCombiner
         _changes = new BatchQueue<ChangeRequest, ChangeResult>(
             async requests =>
             {
-                var (results, oneRoundTrip) = await engine.ChangeBatchAsync(requests, CancellationToken.None);
-                ChangeBatchCompleted?.Invoke(requests.Count, oneRoundTrip);
+                var (results, whole) = await engine.ChangeBatchAsync(requests, CancellationToken.None);
+                ChangeBatchCompleted?.Invoke(requests.Count, whole);
                 return results;
             },
             request => engine.ChangeAsync(request, CancellationToken.None),
             new ChangeResult(ChangeOutcome.Overloaded), options, options.MaxConcurrentChangeBatches, logger);
     }
 
-    /// <summary>After each hold batch decided: its size, and whether it was granted whole in one round trip.</summary>
+    /// <summary>After each hold batch decided: its size, and whether it was granted whole (see <see cref="ReservationEngine.HoldBatchAsync"/>).</summary>
     public event Action<int, bool>? HoldBatchCompleted;
 
-    /// <summary>After each confirm/release batch decided: its size, and whether it was applied whole in one round trip.</summary>
+    /// <summary>After each confirm/release batch decided: its size, and whether it was applied whole.</summary>
     public event Action<int, bool>? ChangeBatchCompleted;
 
     public Task<HoldResult> HoldAsync(HoldRequest request, CancellationToken cancellationToken) =>

@@ -21,6 +21,13 @@ internal static class IdempotencyRecords
         public StoredResponse Response => new(StatusCode, ContentType, Body, Location);
     }
 
+    /// <summary>The record of a first use: the outcome rendered as the response its caller receives.</summary>
+    public static async Task<Stored> RenderAsync<TResult>(Guid userId, IdempotencyKey<TResult> key, TResult result)
+    {
+        var response = await key.Render(result);
+        return new Stored(userId, key.Key, key.RequestHash, response.StatusCode, response.ContentType, response.Body, response.Location);
+    }
+
     public static async Task<Dictionary<(Guid UserId, string Key), Stored>> FindAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyCollection<(Guid UserId, string Key)> keys, CancellationToken ct)
     {

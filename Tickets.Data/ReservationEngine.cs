@@ -57,17 +57,33 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
     }
 
     /// <summary>
-    /// The hold combiner's batch: first <see cref="TryHoldAllAsync"/> (one round trip when every request is
-    /// granted, the common case of an on-sale), otherwise the request-by-request decision of
-    /// <see cref="HoldInTransactionAsync"/>, which gives each request its own answer.
+    /// The hold combiner's batch: first the whole batch at once (<see cref="TryHoldAllAsync"/>: one round trip
+    /// when every request is granted, the common case of an on-sale), otherwise the request-by-request decision
+    /// of <see cref="HoldInTransactionAsync"/>, which gives each request its own answer. A batch with
+    /// idempotency keys tries the whole batch inside its transaction, since the stored responses must commit
+    /// with the holds: three round trips (statements, stored responses, commit) instead of one.
     /// </summary>
-    /// <returns>The results, and whether the batch was granted whole in one round trip.</returns>
-    internal async Task<(HoldResult[] Results, bool OneRoundTrip)> HoldBatchAsync(IReadOnlyList<HoldRequest> requests, CancellationToken cancellationToken)
+    /// <returns>The results, and whether the batch was granted whole.</returns>
+    internal async Task<(HoldResult[] Results, bool Whole)> HoldBatchAsync(IReadOnlyList<HoldRequest> requests, CancellationToken cancellationToken)
     {
-        if (requests.All(r => r.Idempotency is null && IsValidQuantity(r.Quantity))
-            && await TryHoldAllAsync(requests, cancellationToken) is { } granted)
+        var keys = requests.Where(r => r.Idempotency is not null).Select(r => (r.UserId, r.Idempotency!.Key)).ToList();
+        if (requests.All(r => IsValidQuantity(r.Quantity)))
         {
-            return (granted, true);
+            if (keys.Count == 0)
+            {
+                if (await TryHoldAllAsync(requests, cancellationToken) is { } granted)
+                {
+                    return (granted, true);
+                }
+            }
+            // The same key twice in one batch: the second is a replay of the first, decided one by one.
+            else if (keys.Distinct().Count() == keys.Count)
+            {
+                return await database.InTransactionAsync(async (connection, transaction, ct) =>
+                    await HoldAllAsync(connection, transaction, requests, ct) is { } granted
+                        ? (granted, true)
+                        : (await HoldInTransactionAsync(connection, transaction, requests, ct), false), cancellationToken);
+            }
         }
         var results = await database.InTransactionAsync(
             (connection, transaction, ct) => HoldInTransactionAsync(connection, transaction, requests, ct), cancellationToken);
@@ -81,11 +97,20 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
     /// the rules of <see cref="HoldInTransactionAsync"/> (event found, sales open, seats for all of them,
     /// per-user limits and the live-holds cap counting the batch itself) and, only then, inserts the holds and
     /// moves the counters. When every request is granted, deciding them one by one in order grants them all
-    /// too, so the answers are the same. Idempotency keys are not handled here: their stored responses need the
-    /// decision first, so keyed batches take the request-by-request path.
+    /// too, so the answers are the same. Batches with idempotency keys go through <see cref="HoldAllAsync"/>
+    /// inside a transaction of their own.
     /// </summary>
     /// <returns>Every request's result, or null when the batch was not granted as a whole (nothing written).</returns>
-    internal Task<HoldResult[]?> TryHoldAllAsync(IReadOnlyList<HoldRequest> requests, CancellationToken cancellationToken)
+    internal Task<HoldResult[]?> TryHoldAllAsync(IReadOnlyList<HoldRequest> requests, CancellationToken cancellationToken) =>
+        database.InOneRoundTripAsync((connection, ct) => HoldAllAsync(connection, transaction: null, requests, ct), cancellationToken);
+
+    /// <summary>
+    /// The statements of <see cref="TryHoldAllAsync"/>, in the caller's transaction when there is one; there,
+    /// requests with idempotency keys are granted only if none of their keys has been used yet, and their
+    /// responses are stored before the caller commits.
+    /// </summary>
+    private async Task<HoldResult[]?> HoldAllAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<HoldRequest> requests, CancellationToken ct)
     {
         const string lockSql = """
             select id
@@ -124,6 +149,10 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
                                            and r.user_id = b.user_id
                                            and (r.status = 'CONFIRMED' or (r.status = 'HOLD' and r.expires_at > c.now)))
                               > e.max_tickets_per_user)
+                    and not exists (
+                        select 1
+                        from idempotency_keys k
+                        join unnest(@KeyUserIds, @Keys) as x (user_id, key) on k.user_id = x.user_id and k.key = x.key)
                     and (@MaxActiveHolds <= 0 or not exists (
                         select 1
                         from (select user_id, count(*) as holds from batch group by user_id) b
@@ -155,9 +184,9 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
             left join inserted i on true
             """;
         var ids = requests.Select(_ => Guid.CreateVersion7()).ToArray();
-        return database.InOneRoundTripAsync<HoldResult[]?>(async (connection, ct) =>
-        {
-            await using var batch = new NpgsqlBatch(connection)
+        var keyed = requests.Where(r => r.Idempotency is not null).ToList();
+        HoldResult[] results;
+        await using (var batch = new NpgsqlBatch(connection, transaction)
             {
                 BatchCommands =
                 {
@@ -179,10 +208,13 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
                             new("UserIds", requests.Select(r => r.UserId).ToArray()),
                             new("Quantities", requests.Select(r => r.Quantity).ToArray()),
                             new("MaxActiveHolds", MaxActiveHoldsPerUser),
+                            new("KeyUserIds", keyed.Select(r => r.UserId).ToArray()),
+                            new("Keys", keyed.Select(r => r.Idempotency!.Key).ToArray()),
                         },
                     },
                 },
-            };
+            })
+        {
             await batch.PrepareAsync(ct);
             await using var reader = await batch.ExecuteReaderAsync(ct);
             await reader.NextResultAsync(ct); // past the locked ids, to the decision
@@ -201,7 +233,7 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
             {
                 throw new InvalidOperationException($"A granted batch of {requests.Count} holds inserted {expiries.Count}.");
             }
-            return requests.Select((request, i) => new HoldResult(HoldOutcome.Held, new Reservation
+            results = requests.Select((request, i) => new HoldResult(HoldOutcome.Held, new Reservation
             {
                 Id = ids[i],
                 EventId = request.EventId,
@@ -211,7 +243,21 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
                 CreatedAt = now,
                 ExpiresAt = expiries[ids[i]],
             })).ToArray();
-        }, cancellationToken);
+        }
+        if (keyed.Count > 0)
+        {
+            var records = new List<IdempotencyRecords.Stored>(keyed.Count);
+            for (var i = 0; i < requests.Count; i++)
+            {
+                if (requests[i].Idempotency is { } key)
+                {
+                    records.Add(await IdempotencyRecords.RenderAsync(requests[i].UserId, key, results[i]));
+                }
+            }
+            await IdempotencyRecords.InsertAsync(connection, transaction
+                ?? throw new InvalidOperationException("Holds with idempotency keys need a transaction."), records, ct);
+        }
+        return results;
     }
 
     /// <summary>A row for a user id that is not in <c>users</c> (reservations or idempotency keys).</summary>
@@ -263,9 +309,7 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
             results[i] = await DecideHoldAsync(request);
             if (request.Idempotency is { } newKey)
             {
-                var response = await newKey.Render(results[i]);
-                var record = new IdempotencyRecords.Stored(request.UserId, newKey.Key, newKey.RequestHash,
-                    response.StatusCode, response.ContentType, response.Body, response.Location);
+                var record = await IdempotencyRecords.RenderAsync(request.UserId, newKey, results[i]);
                 keys[(request.UserId, newKey.Key)] = record;
                 newKeys.Add(record);
             }
@@ -502,9 +546,7 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
             results[i] = DecideChange(request);
             if (request is { Idempotency: { } newKey, OwnerId: { } owner })
             {
-                var response = await newKey.Render(results[i]);
-                var record = new IdempotencyRecords.Stored(owner, newKey.Key, newKey.RequestHash,
-                    response.StatusCode, response.ContentType, response.Body, response.Location);
+                var record = await IdempotencyRecords.RenderAsync(owner, newKey, results[i]);
                 keys[(owner, newKey.Key)] = record;
                 newKeys.Add(record);
             }
@@ -547,18 +589,32 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
     }
 
     /// <summary>
-    /// The combiner's batch of confirms and releases: first <see cref="TryChangeAllAsync"/> (one round trip when
-    /// every request changes its live hold), otherwise the request-by-request decision of
-    /// <see cref="ChangeInTransactionAsync"/>.
+    /// The combiner's batch of confirms and releases: first the whole batch at once
+    /// (<see cref="TryChangeAllAsync"/>: one round trip when every request changes its live hold), otherwise the
+    /// request-by-request decision of <see cref="ChangeInTransactionAsync"/>. As for holds, a batch with
+    /// idempotency keys tries the whole batch inside its transaction.
     /// </summary>
-    /// <returns>The results, and whether the batch was applied whole in one round trip.</returns>
-    internal async Task<(ChangeResult[] Results, bool OneRoundTrip)> ChangeBatchAsync(IReadOnlyList<ChangeRequest> requests, CancellationToken cancellationToken)
+    /// <returns>The results, and whether the batch was applied whole.</returns>
+    internal async Task<(ChangeResult[] Results, bool Whole)> ChangeBatchAsync(IReadOnlyList<ChangeRequest> requests, CancellationToken cancellationToken)
     {
-        if (requests.All(r => r is { Idempotency: null, OwnerId: not null, Transition: Transition.Confirm or Transition.Release })
-            && requests.Select(r => r.ReservationId).Distinct().Count() == requests.Count
-            && await TryChangeAllAsync(requests, cancellationToken) is { } changed)
+        var keys = requests.Where(r => r.Idempotency is not null).Select(r => (r.OwnerId, r.Idempotency!.Key)).ToList();
+        if (requests.All(r => r is { OwnerId: not null, Transition: Transition.Confirm or Transition.Release })
+            && requests.Select(r => r.ReservationId).Distinct().Count() == requests.Count)
         {
-            return (changed, true);
+            if (keys.Count == 0)
+            {
+                if (await TryChangeAllAsync(requests, cancellationToken) is { } changed)
+                {
+                    return (changed, true);
+                }
+            }
+            else if (keys.Distinct().Count() == keys.Count)
+            {
+                return await database.InTransactionAsync(async (connection, transaction, ct) =>
+                    await ChangeAllAsync(connection, transaction, requests, ct) is { } changed
+                        ? (changed, true)
+                        : (await ChangeInTransactionAsync(connection, transaction, requests, ct), false), cancellationToken);
+            }
         }
         var results = await database.InTransactionAsync(
             (connection, transaction, ct) => ChangeInTransactionAsync(connection, transaction, requests, ct), cancellationToken);
@@ -570,10 +626,20 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
     /// locked first (in id order), then one statement, with a snapshot taken after the locks, checks that each
     /// reservation is a live hold of the requesting user — the only case in which
     /// <see cref="ChangeInTransactionAsync"/> changes it — and only then writes the new statuses and moves the
-    /// seats. Batches with an idempotency key, an admin cancel or one reservation twice take the request-by-request path.
+    /// seats. Batches with an admin cancel or one reservation twice take the request-by-request path; batches
+    /// with idempotency keys go through <see cref="ChangeAllAsync"/> inside a transaction of their own.
     /// </summary>
     /// <returns>Every request's result, or null when the batch was not applied as a whole (nothing written).</returns>
-    internal Task<ChangeResult[]?> TryChangeAllAsync(IReadOnlyList<ChangeRequest> requests, CancellationToken cancellationToken)
+    internal Task<ChangeResult[]?> TryChangeAllAsync(IReadOnlyList<ChangeRequest> requests, CancellationToken cancellationToken) =>
+        database.InOneRoundTripAsync((connection, ct) => ChangeAllAsync(connection, transaction: null, requests, ct), cancellationToken);
+
+    /// <summary>
+    /// The statements of <see cref="TryChangeAllAsync"/>, in the caller's transaction when there is one; there,
+    /// requests with idempotency keys apply only if none of their keys has been used yet, and their responses
+    /// are stored before the caller commits.
+    /// </summary>
+    private async Task<ChangeResult[]?> ChangeAllAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<ChangeRequest> requests, CancellationToken ct)
     {
         const string lockSql = """
             select id
@@ -594,6 +660,10 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
                 join reservations r on r.id = q.id
                 cross join clock c
                 where r.user_id = q.owner_id and r.status = 'HOLD' and r.expires_at > c.now
+                  and not exists (
+                      select 1
+                      from idempotency_keys k
+                      join unnest(@KeyUserIds, @Keys) as x (user_id, key) on k.user_id = x.user_id and k.key = x.key)
             ), changed as (
                 update reservations r
                 set status = q.to_status,
@@ -619,10 +689,10 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
             from decision d
             left join changed ch on true
             """;
-        return database.InOneRoundTripAsync<ChangeResult[]?>(async (connection, ct) =>
-        {
-            var ids = requests.Select(r => r.ReservationId).ToArray();
-            await using var batch = new NpgsqlBatch(connection)
+        var ids = requests.Select(r => r.ReservationId).ToArray();
+        var keyed = requests.Where(r => r.Idempotency is not null).ToList();
+        ChangeResult[] results;
+        await using (var batch = new NpgsqlBatch(connection, transaction)
             {
                 BatchCommands =
                 {
@@ -636,10 +706,13 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
                             new("Ids", ids),
                             new("OwnerIds", requests.Select(r => r.OwnerId!.Value).ToArray()),
                             new("ToStatuses", requests.Select(r => r.Transition == Transition.Confirm ? ReservationStatus.Confirmed : ReservationStatus.Released).ToArray()),
+                            new("KeyUserIds", keyed.Select(r => r.OwnerId!.Value).ToArray()),
+                            new("Keys", keyed.Select(r => r.Idempotency!.Key).ToArray()),
                         },
                     },
                 },
-            };
+            })
+        {
             await batch.PrepareAsync(ct);
             await using var reader = await batch.ExecuteReaderAsync(ct);
             await reader.NextResultAsync(ct); // past the locked ids, to the decision
@@ -673,8 +746,22 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
                 logger.LogInformation("Reservation {ReservationId} of {EventId} went from {From} to {To} ({Quantity} seats) at {Transition}",
                     reservation.Id, reservation.EventId, ReservationStatus.Hold, reservation.Status, reservation.Quantity, request.Transition);
             }
-            return requests.Select(r => new ChangeResult(ChangeOutcome.Changed, changed[r.ReservationId])).ToArray();
-        }, cancellationToken);
+            results = requests.Select(r => new ChangeResult(ChangeOutcome.Changed, changed[r.ReservationId])).ToArray();
+        }
+        if (keyed.Count > 0)
+        {
+            var records = new List<IdempotencyRecords.Stored>(keyed.Count);
+            for (var i = 0; i < requests.Count; i++)
+            {
+                if (requests[i] is { Idempotency: { } key, OwnerId: { } owner })
+                {
+                    records.Add(await IdempotencyRecords.RenderAsync(owner, key, results[i]));
+                }
+            }
+            await IdempotencyRecords.InsertAsync(connection, transaction
+                ?? throw new InvalidOperationException("Changes with idempotency keys need a transaction."), records, ct);
+        }
+        return results;
     }
 
     /// <summary>What a request does to a reservation: its outcome, and the new status if it changes.</summary>

@@ -1,6 +1,8 @@
+using System.Text;
 using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using Tickets.Api;
 using Tickets.Data;
 
 namespace Tickets.Tests;
@@ -86,8 +88,8 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
         Assert.Null(await engine.TryHoldAllAsync(requests, None));
         Assert.Equal(before, await StateAsync(ev.Id));
 
-        var (results, oneRoundTrip) = await engine.HoldBatchAsync(requests, None);
-        Assert.False(oneRoundTrip);
+        var (results, whole) = await engine.HoldBatchAsync(requests, None);
+        Assert.False(whole);
         var expected = refusal switch
         {
             "sold out" => [HoldOutcome.Held, HoldOutcome.SoldOut, HoldOutcome.Held],
@@ -146,7 +148,7 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
         var combiner = new HoldCombiner(engine, new BatchOptions { MaxBatchSize = 5, MaxConcurrentHoldBatches = 1 },
             NullLogger<HoldCombiner>.Instance);
         var paths = new List<bool>();
-        combiner.HoldBatchCompleted += (_, oneRoundTrip) => { lock (paths) { paths.Add(oneRoundTrip); } };
+        combiner.HoldBatchCompleted += (_, whole) => { lock (paths) { paths.Add(whole); } };
         await using var connection = await Db.DataSource.OpenConnectionAsync();
         var block = await connection.BeginTransactionAsync();
         await connection.ExecuteAsync("select 1 from events where id = any(@Ids) for no key update", new { Ids = batched }, block);
@@ -239,7 +241,7 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
         var wholeBatches = 0;
         foreach (var instance in instances)
         {
-            instance.HoldBatchCompleted += (_, oneRoundTrip) => { if (oneRoundTrip) { Interlocked.Increment(ref wholeBatches); } };
+            instance.HoldBatchCompleted += (_, whole) => { if (whole) { Interlocked.Increment(ref wholeBatches); } };
         }
 
         var holds = users.SelectMany(user => Enumerable.Range(0, 8).Select(i => (user, instance: instances[i % 2])))
@@ -332,8 +334,8 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
         Assert.Equal(before, await CountersAsync(ev.Id));
         Assert.Equal(ReservationStatus.Hold, (await Engine.GetAsync(a.Id, null, None))!.Status);
 
-        var (results, oneRoundTrip) = await Engine.ChangeBatchAsync(requests, None);
-        Assert.False(oneRoundTrip);
+        var (results, whole) = await Engine.ChangeBatchAsync(requests, None);
+        Assert.False(whole);
         var middle = refusal switch
         {
             "expired" => ChangeOutcome.Expired,
@@ -382,7 +384,7 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
         }
         var combiner = new HoldCombiner(Engine, new BatchOptions { MaxBatchSize = 4, MaxConcurrentChangeBatches = 1 }, NullLogger<HoldCombiner>.Instance);
         var paths = new List<bool>();
-        combiner.ChangeBatchCompleted += (_, oneRoundTrip) => { lock (paths) { paths.Add(oneRoundTrip); } };
+        combiner.ChangeBatchCompleted += (_, whole) => { lock (paths) { paths.Add(whole); } };
         await using var connection = await Db.DataSource.OpenConnectionAsync();
         var block = await connection.BeginTransactionAsync();
         await connection.ExecuteAsync("select 1 from events where id = @Id for no key update", new { Id = batched.Event }, block);
@@ -420,6 +422,81 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
 
         Assert.Single(results, r => r is not null);
         Assert.Equal((8, 0, 2), await CountersAsync(ev.Id));
+        await AssertInvariantAsync();
+    }
+
+    private static IdempotencyKey<HoldResult> HoldKey(string key) =>
+        new(key, IdempotencyHeader.Hash("hold", key), r => Task.FromResult(new StoredResponse(
+            r.Outcome == HoldOutcome.Held ? 201 : 409, "application/json", Encoding.UTF8.GetBytes($"{r.Outcome}:{r.Reservation?.Id}"), null)));
+
+    private static IdempotencyKey<ChangeResult> ConfirmKey(string key) =>
+        new(key, IdempotencyHeader.Hash("confirm", key), r => Task.FromResult(new StoredResponse(
+            200, "application/json", Encoding.UTF8.GetBytes($"{r.Outcome}:{r.Reservation?.Status}"), null)));
+
+    private async Task<Dictionary<string, string>> StoredBodiesAsync(Guid user)
+    {
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
+        return (await connection.QueryAsync<(string Key, byte[] Body)>("select key, body from idempotency_keys where user_id = @User", new { User = user }))
+            .ToDictionary(r => r.Key, r => Encoding.UTF8.GetString(r.Body));
+    }
+
+    [Fact]
+    public async Task Keyed_holds_granted_whole_store_their_responses_in_the_same_transaction_and_replay_them()
+    {
+        var ev = await NewEventAsync(10);
+        var (alice, bob) = (await NewUserAsync(), await NewUserAsync());
+        HoldRequest[] requests = [new(alice, ev.Id, 1, HoldKey("a1")), new(bob, ev.Id, 2), new(alice, ev.Id, 3, HoldKey("a2"))];
+
+        var (results, whole) = await Engine.HoldBatchAsync(requests, None);
+
+        Assert.True(whole);
+        Assert.All(results, r => Assert.Equal(HoldOutcome.Held, r.Outcome));
+        Assert.Equal(new Dictionary<string, string>
+        {
+            ["a1"] = $"Held:{results[0].Reservation!.Id}",
+            ["a2"] = $"Held:{results[2].Reservation!.Id}",
+        }, await StoredBodiesAsync(alice));
+
+        // The retry of a2 with a new hold beside it: the used key sends the batch request by request.
+        var (retried, retriedWhole) = await Engine.HoldBatchAsync([new(bob, ev.Id, 1, HoldKey("b1")), new(alice, ev.Id, 3, HoldKey("a2"))], None);
+        Assert.False(retriedWhole);
+        Assert.Equal([HoldOutcome.Held, HoldOutcome.Replayed], retried.Select(r => r.Outcome));
+        Assert.Equal(Encoding.UTF8.GetBytes($"Held:{results[2].Reservation!.Id}"), retried[1].Replay!.Body);
+        Assert.Equal((4, 3, 7), await StateAsync(ev.Id));
+        await AssertInvariantAsync();
+    }
+
+    [Fact]
+    public async Task One_key_twice_in_a_batch_is_decided_one_by_one_and_holds_once()
+    {
+        var ev = await NewEventAsync(10);
+        var alice = await NewUserAsync();
+
+        var (results, whole) = await Engine.HoldBatchAsync([new(alice, ev.Id, 2, HoldKey("twice")), new(alice, ev.Id, 2, HoldKey("twice"))], None);
+
+        Assert.False(whole);
+        Assert.Equal([HoldOutcome.Held, HoldOutcome.Replayed], results.Select(r => r.Outcome));
+        Assert.Equal((1, 8, 2), await StateAsync(ev.Id));
+    }
+
+    [Fact]
+    public async Task Keyed_confirms_applied_whole_store_their_responses_and_replay_them()
+    {
+        var ev = await NewEventAsync(10);
+        var alice = await NewUserAsync();
+        var first = await HeldAsync(alice, ev.Id, 1);
+        var second = await HeldAsync(alice, ev.Id, 2);
+
+        var (results, whole) = await Engine.ChangeBatchAsync(
+            [new(first.Id, alice, Transition.Confirm, ConfirmKey("c1")), new(second.Id, alice, Transition.Release, ConfirmKey("r2"))], None);
+
+        Assert.True(whole);
+        Assert.Equal([ChangeOutcome.Changed, ChangeOutcome.Changed], results.Select(r => r.Outcome));
+        Assert.Equal(new Dictionary<string, string> { ["c1"] = "Changed:CONFIRMED", ["r2"] = "Changed:RELEASED" }, await StoredBodiesAsync(alice));
+        var (retried, retriedWhole) = await Engine.ChangeBatchAsync([new(first.Id, alice, Transition.Confirm, ConfirmKey("c1"))], None);
+        Assert.False(retriedWhole);
+        Assert.Equal(ChangeOutcome.Replayed, retried[0].Outcome);
+        Assert.Equal((9, 0, 1), await CountersAsync(ev.Id));
         await AssertInvariantAsync();
     }
 }
