@@ -186,36 +186,25 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
         var ids = requests.Select(_ => Guid.CreateVersion7()).ToArray();
         var keyed = requests.Where(r => r.Idempotency is not null).ToList();
         HoldResult[] results;
-        await using (var batch = new NpgsqlBatch(connection, transaction)
+        await using (var batch = await PreparedBatchAsync(connection, transaction, ct,
+            new NpgsqlBatchCommand(lockSql)
             {
-                BatchCommands =
+                Parameters = { new("LockIds", requests.Select(r => r.EventId).Distinct().Order().ToArray()) },
+            },
+            new NpgsqlBatchCommand(holdAllSql)
+            {
+                Parameters =
                 {
-                    // Prepared once per connection and run with its generic plan: re-planning this statement for
-                    // every batch (PostgreSQL's default for a few runs, then whenever a custom plan looks cheaper)
-                    // costs more than executing it, and its plan does not depend on the parameters' values.
-                    // Session-level, so it lasts while this connection is in the pool; the pool's reset clears it.
-                    new NpgsqlBatchCommand("set plan_cache_mode = force_generic_plan"),
-                    new NpgsqlBatchCommand(lockSql)
-                    {
-                        Parameters = { new("LockIds", requests.Select(r => r.EventId).Distinct().Order().ToArray()) },
-                    },
-                    new NpgsqlBatchCommand(holdAllSql)
-                    {
-                        Parameters =
-                        {
-                            new("Ids", ids),
-                            new("EventIds", requests.Select(r => r.EventId).ToArray()),
-                            new("UserIds", requests.Select(r => r.UserId).ToArray()),
-                            new("Quantities", requests.Select(r => r.Quantity).ToArray()),
-                            new("MaxActiveHolds", MaxActiveHoldsPerUser),
-                            new("KeyUserIds", keyed.Select(r => r.UserId).ToArray()),
-                            new("Keys", keyed.Select(r => r.Idempotency!.Key).ToArray()),
-                        },
-                    },
+                    new("Ids", ids),
+                    new("EventIds", requests.Select(r => r.EventId).ToArray()),
+                    new("UserIds", requests.Select(r => r.UserId).ToArray()),
+                    new("Quantities", requests.Select(r => r.Quantity).ToArray()),
+                    new("MaxActiveHolds", MaxActiveHoldsPerUser),
+                    new("KeyUserIds", keyed.Select(r => r.UserId).ToArray()),
+                    new("Keys", keyed.Select(r => r.Idempotency!.Key).ToArray()),
                 },
-            })
+            }))
         {
-            await batch.PrepareAsync(ct);
             await using var reader = await batch.ExecuteReaderAsync(ct);
             await reader.NextResultAsync(ct); // past the locked ids, to the decision
             var expiries = new Dictionary<Guid, DateTime>(requests.Count);
@@ -258,6 +247,38 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
                 ?? throw new InvalidOperationException("Holds with idempotency keys need a transaction."), records, ct);
         }
         return results;
+    }
+
+    /// <summary>
+    /// A batch of whole-batch statements, prepared on this connection (the pool keeps it prepared) and run with
+    /// one generic plan: planning them for every batch costs more than running them. That plan is made with
+    /// sequential scans off, so that a plan made while a table was still small — a fresh database, the first
+    /// seconds of an on-sale — cannot go on scanning the whole table once it has grown (seen: every hold batch
+    /// reading all of <c>idempotency_keys</c>). Both settings are reset at the end of the batch; a batch that
+    /// fails is rolled back, settings included.
+    /// </summary>
+    private static async Task<NpgsqlBatch> PreparedBatchAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken ct, params NpgsqlBatchCommand[] statements)
+    {
+        var batch = new NpgsqlBatch(connection, transaction);
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("set plan_cache_mode = force_generic_plan"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("set enable_seqscan = off"));
+        foreach (var statement in statements)
+        {
+            batch.BatchCommands.Add(statement);
+        }
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("reset enable_seqscan"));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("reset plan_cache_mode"));
+        try
+        {
+            await batch.PrepareAsync(ct);
+            return batch;
+        }
+        catch
+        {
+            await batch.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>A row for a user id that is not in <c>users</c> (reservations or idempotency keys).</summary>
@@ -692,28 +713,20 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
         var ids = requests.Select(r => r.ReservationId).ToArray();
         var keyed = requests.Where(r => r.Idempotency is not null).ToList();
         ChangeResult[] results;
-        await using (var batch = new NpgsqlBatch(connection, transaction)
+        await using (var batch = await PreparedBatchAsync(connection, transaction, ct,
+            new NpgsqlBatchCommand(lockSql) { Parameters = { new("Ids", ids) } },
+            new NpgsqlBatchCommand(changeAllSql)
             {
-                BatchCommands =
+                Parameters =
                 {
-                    // As for holds (see TryHoldAllAsync): prepared, and run with its generic plan.
-                    new NpgsqlBatchCommand("set plan_cache_mode = force_generic_plan"),
-                    new NpgsqlBatchCommand(lockSql) { Parameters = { new("Ids", ids) } },
-                    new NpgsqlBatchCommand(changeAllSql)
-                    {
-                        Parameters =
-                        {
-                            new("Ids", ids),
-                            new("OwnerIds", requests.Select(r => r.OwnerId!.Value).ToArray()),
-                            new("ToStatuses", requests.Select(r => r.Transition == Transition.Confirm ? ReservationStatus.Confirmed : ReservationStatus.Released).ToArray()),
-                            new("KeyUserIds", keyed.Select(r => r.OwnerId!.Value).ToArray()),
-                            new("Keys", keyed.Select(r => r.Idempotency!.Key).ToArray()),
-                        },
-                    },
+                    new("Ids", ids),
+                    new("OwnerIds", requests.Select(r => r.OwnerId!.Value).ToArray()),
+                    new("ToStatuses", requests.Select(r => r.Transition == Transition.Confirm ? ReservationStatus.Confirmed : ReservationStatus.Released).ToArray()),
+                    new("KeyUserIds", keyed.Select(r => r.OwnerId!.Value).ToArray()),
+                    new("Keys", keyed.Select(r => r.Idempotency!.Key).ToArray()),
                 },
-            })
+            }))
         {
-            await batch.PrepareAsync(ct);
             await using var reader = await batch.ExecuteReaderAsync(ct);
             await reader.NextResultAsync(ct); // past the locked ids, to the decision
             var changed = new Dictionary<Guid, Reservation>(requests.Count);
