@@ -167,7 +167,7 @@ internal sealed class BenchReport(BenchSettings settings)
         text.AppendLine(CultureInfo.InvariantCulture, $"CPU is the share of all {Environment.ProcessorCount} cores used by the load generator, the server and PostgreSQL during the phase.");
         if (Sweep is { } sweep)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"Sweeper (the benchmark's, beside the server's own minute timer): released {sweep.Holds:N0} expired holds in {sweep.Seconds:N1} s ({sweep.HoldsPerSecond:N0}/s) while holds continued.");
+            text.AppendLine(CultureInfo.InvariantCulture, $"Sweeper (one, as in production; the server's timer is off for the run): released {sweep.Holds:N0} expired holds in {sweep.Seconds:N1} s ({sweep.HoldsPerSecond:N0}/s) while holds continued.");
         }
         text.AppendLine(CultureInfo.InvariantCulture, $"Server peak RSS: {string.Join(", ", PeakRssMb.Select(kv => $"{kv.Key} {kv.Value:N0} MB"))}");
         text.AppendLine();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using Tickets.Api;
@@ -118,6 +119,28 @@ public sealed class InfrastructureTests
         var settings = AppSettings();
         Assert.StartsWith("[format('@Microsoft.KeyVault(SecretUri=", settings[AppSettingNames.ConnectionString], StringComparison.Ordinal);
         Assert.StartsWith("[format('@Microsoft.KeyVault(SecretUri=", settings[AppSettingNames.JwtSigningKey], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void PgBouncer_pools_by_transaction_and_keeps_track_of_prepared_statements()
+    {
+        static IEnumerable<JsonElement> All(JsonElement node) => node.ValueKind switch
+        {
+            JsonValueKind.Object => node.EnumerateObject().SelectMany(p => All(p.Value)).Prepend(node),
+            JsonValueKind.Array => node.EnumerateArray().SelectMany(All),
+            _ => [],
+        };
+        var settings = All(Template.Value)
+            .Where(n => n.ValueKind == JsonValueKind.Object && n.TryGetProperty("type", out var type)
+                && type.GetString() == "Microsoft.DBforPostgreSQL/flexibleServers/configurations")
+            .ToDictionary(
+                n => n.GetProperty("name").GetString()!.Split('\'')[^2],
+                n => n.GetProperty("properties").GetProperty("value").GetString()!);
+
+        Assert.Equal("true", settings["pgbouncer.enabled"]);
+        Assert.Equal("transaction", settings["pgbouncer.pool_mode"]);
+        // The whole-batch hold and confirm statements are prepared (ReservationEngine.PreparedBatchAsync).
+        Assert.True(int.Parse(settings["pgbouncer.max_prepared_statements"], CultureInfo.InvariantCulture) >= 10);
     }
 
     [Fact]

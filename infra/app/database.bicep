@@ -99,6 +99,21 @@ resource pgbouncerMaxClients 'Microsoft.DBforPostgreSQL/flexibleServers/configur
   ]
 }
 
+// The hold and confirm paths run prepared statements (protocol-level, named by Npgsql). In transaction pooling a
+// client's next transaction may land on another server connection; PgBouncer (1.21+) then prepares the statement
+// there itself, but only when it tracks them: with 0 (the default) the statement is missing there.
+resource pgbouncerPreparedStatements 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = {
+  parent: server
+  name: 'pgbouncer.max_prepared_statements'
+  properties: {
+    value: '100'
+    source: 'user-override'
+  }
+  dependsOn: [
+    pgbouncerMaxClients
+  ]
+}
+
 resource requireTls 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = {
   parent: server
   name: 'require_secure_transport'
@@ -107,7 +122,7 @@ resource requireTls 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@20
     source: 'user-override'
   }
   dependsOn: [
-    pgbouncerMaxClients
+    pgbouncerPreparedStatements
   ]
 }
 
