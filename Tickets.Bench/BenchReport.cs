@@ -16,7 +16,6 @@ internal sealed record SweepFigures(int Holds, double Seconds, double HoldsPerSe
 
 internal sealed class BenchReport(BenchSettings settings)
 {
-    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(3);
 
     /// <summary>The server under test in the current phases.</summary>
     public Uri? BaseAddress { get; set; }
@@ -34,8 +33,8 @@ internal sealed class BenchReport(BenchSettings settings)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) };
         using var client = new HttpClient(handler) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
-        // Warm-up: open the connections and let the server JIT; not measured.
-        await Drive(client, connections, operation, Task.Delay(WarmUp), record: false);
+        // Warm-up: open the connections and let the server's tiered JIT reach its optimized code; not measured.
+        await Drive(client, connections, operation, Task.Delay(settings.WarmUp), record: false);
         var cpuBefore = CpuSample.Take(ServerPid);
         var (latencies, statuses, seconds) = await Drive(client, connections, operation, until ?? Task.Delay(settings.Duration), record: true);
         // Share of the machine's cores each process used during the measured part.
@@ -188,6 +187,7 @@ internal sealed class BenchReport(BenchSettings settings)
     {
         machine = new { cores = Environment.ProcessorCount, os = System.Runtime.InteropServices.RuntimeInformation.OSDescription },
         secondsPerPhase = settings.Duration.TotalSeconds,
+        warmUpSecondsPerPhase = settings.WarmUp.TotalSeconds,
         phases = Phases,
         pgbench = Pgbench,
         sweep = Sweep,

@@ -18,7 +18,7 @@ var settings = BenchSettings.Parse(args);
 using var loggerFactory = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
 var root = LocalPostgres.FindRepositoryRoot() ?? throw new InvalidOperationException("Run from inside the repository.");
 
-Console.WriteLine($"Tickets benchmark: {Environment.ProcessorCount} cores, {settings.Duration.TotalSeconds:0} s per phase, connections {string.Join("/", settings.Connections)}");
+Console.WriteLine($"Tickets benchmark: {Environment.ProcessorCount} cores, {settings.Duration.TotalSeconds:0} s per phase after {settings.WarmUp.TotalSeconds:0} s of warm-up, connections {string.Join("/", settings.Connections)}");
 var connectionString = await BenchDatabase.ResetAsync(loggerFactory);
 await using var dataSource = NpgsqlDataSource.Create(connectionString);
 var report = new BenchReport(settings);

@@ -35,7 +35,7 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
     public int MaxActiveHoldsPerUser { get; init; }
 
     /// <summary>Share of wall time the sweeper may keep the database busy while working through a backlog.</summary>
-    public double SweepDutyCycle { get; init; } = 0.3;
+    public double SweepDutyCycle { get; init; } = 0.2;
 
     public async Task<HoldResult> HoldAsync(HoldRequest request, CancellationToken cancellationToken)
     {
