@@ -216,9 +216,12 @@ internal readonly record struct CpuSample(double Bench, double Server, double Po
         double postgres = 0;
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
+            // A backend that exits (the pool closes idle connections, autovacuum workers come and go) takes its
+            // CPU time with it, to the postmaster's reaped-children time: counted too, or a phase could show
+            // less CPU than it used.
             if (int.TryParse(Path.GetFileName(dir), out var pid) && Read(pid) is { Comm: "postgres" } p)
             {
-                postgres += p.Seconds;
+                postgres += p.Seconds + p.ReapedChildrenSeconds;
             }
         }
         return new CpuSample(Read(Environment.ProcessId)?.Seconds ?? 0, Read(serverPid)?.Seconds ?? 0, postgres);
@@ -226,7 +229,7 @@ internal readonly record struct CpuSample(double Bench, double Server, double Po
 
     public static CpuSample operator -(CpuSample a, CpuSample b) => new(a.Bench - b.Bench, a.Server - b.Server, a.Postgres - b.Postgres);
 
-    private static (string Comm, double Seconds)? Read(int pid)
+    private static (string Comm, double Seconds, double ReapedChildrenSeconds)? Read(int pid)
     {
         try
         {
@@ -234,9 +237,9 @@ internal readonly record struct CpuSample(double Bench, double Server, double Po
             var close = stat.LastIndexOf(')');
             var comm = stat[(stat.IndexOf('(') + 1)..close];
             var fields = stat[(close + 2)..].Split(' ');
-            // Fields after the command: state is [0], utime [11], stime [12].
-            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-            return (comm, ticks / TicksPerSecond);
+            // Fields after the command: state is [0], utime [11], stime [12], cutime [13], cstime [14].
+            long Ticks(int field) => long.Parse(fields[field], CultureInfo.InvariantCulture);
+            return (comm, (Ticks(11) + Ticks(12)) / TicksPerSecond, (Ticks(13) + Ticks(14)) / TicksPerSecond);
         }
         catch (IOException)
         {

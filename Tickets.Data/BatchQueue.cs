@@ -13,15 +13,16 @@ public sealed record BatchOptions
 
     /// <summary>
     /// Hold batches in flight at once. One: a second batch of the same hot event would only wait on the row
-    /// lock with requests that could have joined the next batch (measured: 6.1k holds/s with one, 4.7k with
-    /// two, 3.0k with four, at 64 connections).
+    /// lock with requests that could have joined the next batch (measured at 256 connections with whole
+    /// batches in one round trip: 14–16k holds/s with one, 13–14k with two; before, at 64: 6.1k with one, 4.7k
+    /// with two, 3.0k with four).
     /// </summary>
     public int MaxConcurrentHoldBatches { get; init; } = 1;
 
     /// <summary>
-    /// Confirm/release batches in flight at once. Two: a change batch makes three round trips (lock, read,
-    /// write), and a second batch keeps the database busy meanwhile (measured: 4.9k confirms/s with two,
-    /// 2.8k with one).
+    /// Confirm/release batches in flight at once. Two: a change batch decided request by request makes three
+    /// round trips (lock, read, write), and a second batch keeps the database busy meanwhile (measured before
+    /// whole batches took one round trip: 4.9k confirms/s with two, 2.8k with one).
     /// </summary>
     public int MaxConcurrentChangeBatches { get; init; } = 2;
 }
