@@ -8,8 +8,9 @@ namespace Tickets.Data;
 /// second; here each batch locks its events' rows once (in id order), decides its requests in arrival order
 /// with the same code as the one-at-a-time path (<see cref="ReservationEngine.HoldInTransactionAsync"/>,
 /// <see cref="ReservationEngine.ChangeInTransactionAsync"/>), writes with one statement per table and commits
-/// once; then every caller gets its own answer. A hold batch that is granted whole — the common case until an
-/// event nearly sells out — takes a single round trip (<see cref="ReservationEngine.TryHoldAllAsync"/>).
+/// once; then every caller gets its own answer. A batch in which every request succeeds — the common case until
+/// an event nearly sells out — is applied whole, in a single round trip when it carries no idempotency keys
+/// (<see cref="ReservationEngine.HoldBatchAsync"/>, <see cref="ReservationEngine.ChangeBatchAsync"/>).
 /// </summary>
 public sealed class HoldCombiner
 {
