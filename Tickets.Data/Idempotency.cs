@@ -28,6 +28,25 @@ internal static class IdempotencyRecords
         return new Stored(userId, key.Key, key.RequestHash, response.StatusCode, response.ContentType, response.Body, response.Location);
     }
 
+    /// <summary>Renders and stores the responses of a batch applied whole, for its requests that carry a key.</summary>
+    public static async Task StoreFirstUsesAsync<TResult>(NpgsqlConnection connection, NpgsqlTransaction? transaction,
+        IEnumerable<(Guid UserId, IdempotencyKey<TResult>? Key, TResult Result)> outcomes, CancellationToken ct)
+    {
+        var records = new List<Stored>();
+        foreach (var (userId, key, result) in outcomes)
+        {
+            if (key is not null)
+            {
+                records.Add(await RenderAsync(userId, key, result));
+            }
+        }
+        if (records.Count > 0)
+        {
+            // A stored response must commit with what it describes.
+            await InsertAsync(connection, transaction ?? throw new InvalidOperationException("Idempotency records need a transaction."), records, ct);
+        }
+    }
+
     public static async Task<Dictionary<(Guid UserId, string Key), Stored>> FindAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyCollection<(Guid UserId, string Key)> keys, CancellationToken ct)
     {

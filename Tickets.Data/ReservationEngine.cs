@@ -64,30 +64,42 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
     /// with the holds: three round trips (statements, stored responses, commit) instead of one.
     /// </summary>
     /// <returns>The results, and whether the batch was granted whole.</returns>
-    internal async Task<(HoldResult[] Results, bool Whole)> HoldBatchAsync(IReadOnlyList<HoldRequest> requests, CancellationToken cancellationToken)
+    internal Task<(HoldResult[] Results, bool Whole)> HoldBatchAsync(IReadOnlyList<HoldRequest> requests, CancellationToken cancellationToken)
     {
         var keys = requests.Where(r => r.Idempotency is not null).Select(r => (r.UserId, r.Idempotency!.Key)).ToList();
-        if (requests.All(r => IsValidQuantity(r.Quantity)))
+        return WholeOrEachAsync(
+            requests.All(r => IsValidQuantity(r.Quantity)), keys.Count > 0, keys.Distinct().Count() == keys.Count,
+            ct => TryHoldAllAsync(requests, ct),
+            (connection, transaction, ct) => HoldAllAsync(connection, transaction, requests, ct),
+            (connection, transaction, ct) => HoldInTransactionAsync(connection, transaction, requests, ct),
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// A batch first tried whole, then decided request by request: without idempotency keys the whole try is
+    /// one round trip of its own; with keys it runs inside the transaction that, if the batch is not applied
+    /// whole, goes on to decide it request by request. The same key twice in one batch (the second a replay of
+    /// the first) is decided request by request straight away.
+    /// </summary>
+    private async Task<(TResult[] Results, bool Whole)> WholeOrEachAsync<TResult>(
+        bool eligible, bool keyed, bool keysDistinct,
+        Func<CancellationToken, Task<TResult[]?>> wholeInOneRoundTrip,
+        Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<TResult[]?>> wholeInTransaction,
+        Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<TResult[]>> each,
+        CancellationToken cancellationToken)
+    {
+        if (eligible && !keyed && await wholeInOneRoundTrip(cancellationToken) is { } all)
         {
-            if (keys.Count == 0)
-            {
-                if (await TryHoldAllAsync(requests, cancellationToken) is { } granted)
-                {
-                    return (granted, true);
-                }
-            }
-            // The same key twice in one batch: the second is a replay of the first, decided one by one.
-            else if (keys.Distinct().Count() == keys.Count)
-            {
-                return await database.InTransactionAsync(async (connection, transaction, ct) =>
-                    await HoldAllAsync(connection, transaction, requests, ct) is { } granted
-                        ? (granted, true)
-                        : (await HoldInTransactionAsync(connection, transaction, requests, ct), false), cancellationToken);
-            }
+            return (all, true);
         }
-        var results = await database.InTransactionAsync(
-            (connection, transaction, ct) => HoldInTransactionAsync(connection, transaction, requests, ct), cancellationToken);
-        return (results, false);
+        if (eligible && keyed && keysDistinct)
+        {
+            return await database.InTransactionAsync(async (connection, transaction, ct) =>
+                await wholeInTransaction(connection, transaction, ct) is { } applied
+                    ? (applied, true)
+                    : (await each(connection, transaction, ct), false), cancellationToken);
+        }
+        return (await database.InTransactionAsync(each, cancellationToken), false);
     }
 
     /// <summary>
@@ -233,19 +245,8 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
                 ExpiresAt = expiries[ids[i]],
             })).ToArray();
         }
-        if (keyed.Count > 0)
-        {
-            var records = new List<IdempotencyRecords.Stored>(keyed.Count);
-            for (var i = 0; i < requests.Count; i++)
-            {
-                if (requests[i].Idempotency is { } key)
-                {
-                    records.Add(await IdempotencyRecords.RenderAsync(requests[i].UserId, key, results[i]));
-                }
-            }
-            await IdempotencyRecords.InsertAsync(connection, transaction
-                ?? throw new InvalidOperationException("Holds with idempotency keys need a transaction."), records, ct);
-        }
+        await IdempotencyRecords.StoreFirstUsesAsync(connection, transaction,
+            requests.Select((r, i) => (r.UserId, r.Idempotency, results[i])), ct);
         return results;
     }
 
@@ -616,30 +617,17 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
     /// idempotency keys tries the whole batch inside its transaction.
     /// </summary>
     /// <returns>The results, and whether the batch was applied whole.</returns>
-    internal async Task<(ChangeResult[] Results, bool Whole)> ChangeBatchAsync(IReadOnlyList<ChangeRequest> requests, CancellationToken cancellationToken)
+    internal Task<(ChangeResult[] Results, bool Whole)> ChangeBatchAsync(IReadOnlyList<ChangeRequest> requests, CancellationToken cancellationToken)
     {
         var keys = requests.Where(r => r.Idempotency is not null).Select(r => (r.OwnerId, r.Idempotency!.Key)).ToList();
-        if (requests.All(r => r is { OwnerId: not null, Transition: Transition.Confirm or Transition.Release })
-            && requests.Select(r => r.ReservationId).Distinct().Count() == requests.Count)
-        {
-            if (keys.Count == 0)
-            {
-                if (await TryChangeAllAsync(requests, cancellationToken) is { } changed)
-                {
-                    return (changed, true);
-                }
-            }
-            else if (keys.Distinct().Count() == keys.Count)
-            {
-                return await database.InTransactionAsync(async (connection, transaction, ct) =>
-                    await ChangeAllAsync(connection, transaction, requests, ct) is { } changed
-                        ? (changed, true)
-                        : (await ChangeInTransactionAsync(connection, transaction, requests, ct), false), cancellationToken);
-            }
-        }
-        var results = await database.InTransactionAsync(
-            (connection, transaction, ct) => ChangeInTransactionAsync(connection, transaction, requests, ct), cancellationToken);
-        return (results, false);
+        return WholeOrEachAsync(
+            requests.All(r => r is { OwnerId: not null, Transition: Transition.Confirm or Transition.Release })
+                && requests.Select(r => r.ReservationId).Distinct().Count() == requests.Count,
+            keys.Count > 0, keys.Distinct().Count() == keys.Count,
+            ct => TryChangeAllAsync(requests, ct),
+            (connection, transaction, ct) => ChangeAllAsync(connection, transaction, requests, ct),
+            (connection, transaction, ct) => ChangeInTransactionAsync(connection, transaction, requests, ct),
+            cancellationToken);
     }
 
     /// <summary>
@@ -761,19 +749,8 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
             }
             results = requests.Select(r => new ChangeResult(ChangeOutcome.Changed, changed[r.ReservationId])).ToArray();
         }
-        if (keyed.Count > 0)
-        {
-            var records = new List<IdempotencyRecords.Stored>(keyed.Count);
-            for (var i = 0; i < requests.Count; i++)
-            {
-                if (requests[i] is { Idempotency: { } key, OwnerId: { } owner })
-                {
-                    records.Add(await IdempotencyRecords.RenderAsync(owner, key, results[i]));
-                }
-            }
-            await IdempotencyRecords.InsertAsync(connection, transaction
-                ?? throw new InvalidOperationException("Changes with idempotency keys need a transaction."), records, ct);
-        }
+        await IdempotencyRecords.StoreFirstUsesAsync(connection, transaction,
+            requests.Select((r, i) => (r.OwnerId!.Value, r.Idempotency, results[i])), ct);
         return results;
     }
 
