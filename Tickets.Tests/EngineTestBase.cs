@@ -1,5 +1,6 @@
 using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
 using Tickets.Data;
 
 namespace Tickets.Tests;
@@ -31,6 +32,25 @@ public abstract class EngineTestBase(PostgresFixture db) : IClassFixture<Postgre
     /// <summary>The invariant, checked against the rows themselves (see <see cref="Invariant"/>).</summary>
     protected async Task AssertInvariantAsync() =>
         Assert.Empty(await Invariant.BrokenEventsAsync(Db.DataSource, CancellationToken.None));
+
+    /// <summary>
+    /// Holds the events' row locks in a transaction of its own, as another instance's batch would, so requests
+    /// pile up behind it until <see cref="UnblockAsync"/>.
+    /// </summary>
+    protected async Task<NpgsqlTransaction> BlockEventsAsync(params Guid[] eventIds)
+    {
+        var connection = await Db.DataSource.OpenConnectionAsync();
+        var transaction = await connection.BeginTransactionAsync();
+        await connection.ExecuteAsync("select 1 from events where id = any(@Ids) for no key update", new { Ids = eventIds }, transaction);
+        return transaction;
+    }
+
+    protected static async Task UnblockAsync(NpgsqlTransaction transaction)
+    {
+        var connection = transaction.Connection!;
+        await transaction.RollbackAsync();
+        await connection.DisposeAsync();
+    }
 
     protected async Task<Event> ReloadAsync(Guid eventId) => (await Events.GetAsync(eventId, CancellationToken.None))!;
 }

@@ -1,6 +1,4 @@
-using Dapper;
 using Microsoft.Extensions.Logging.Abstractions;
-using Npgsql;
 using Tickets.Data;
 
 namespace Tickets.Tests;
@@ -11,22 +9,6 @@ public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
 
     private HoldCombiner Combiner(BatchOptions? options = null) =>
         new(Engine, options ?? new BatchOptions(), NullLogger<HoldCombiner>.Instance);
-
-    /// <summary>Holds the event row lock in a transaction of its own until disposed, so requests pile up.</summary>
-    private async Task<NpgsqlTransaction> BlockEventAsync(Guid eventId)
-    {
-        var connection = await Db.DataSource.OpenConnectionAsync();
-        var transaction = await connection.BeginTransactionAsync();
-        await connection.ExecuteAsync("select 1 from events where id = @Id for no key update", new { Id = eventId }, transaction);
-        return transaction;
-    }
-
-    private static async Task UnblockAsync(NpgsqlTransaction transaction)
-    {
-        var connection = transaction.Connection!;
-        await transaction.RollbackAsync();
-        await connection.DisposeAsync();
-    }
 
     [Theory]
     [InlineData(1)]
@@ -65,7 +47,7 @@ public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
         // All submitted at once, in sequence order, while one event row is locked so that they pile up into
         // batches spanning several events. One batch at a time keeps arrival order = decision order.
         var combiner = Combiner(new BatchOptions { MaxBatchSize = 32, MaxConcurrentHoldBatches = 1 });
-        var block = await BlockEventAsync(batched[0]);
+        var block = await BlockEventsAsync(batched[0]);
         var pending = sequence.Select(s => combiner.HoldAsync(new HoldRequest(s.User, batched[s.Event], s.Quantity), None)).ToList();
         await UnblockAsync(block);
         var batchedOutcomes = (await Task.WhenAll(pending)).Select(r => r.Outcome).ToList();
@@ -161,7 +143,7 @@ public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
         var ev = await NewEventAsync(100);
         var user = await NewUserAsync();
         var combiner = Combiner(new BatchOptions { MaxQueueLength = 5, MaxBatchSize = 2, MaxConcurrentHoldBatches = 1 });
-        var block = await BlockEventAsync(ev.Id);
+        var block = await BlockEventsAsync(ev.Id);
         var first = combiner.HoldAsync(new HoldRequest(user, ev.Id, 1), None);
         await Task.Delay(200); // the first batch is now waiting on the row lock, out of the queue
         var more = Enumerable.Range(0, 10).Select(_ => combiner.HoldAsync(new HoldRequest(user, ev.Id, 1), None)).ToList();
@@ -179,7 +161,7 @@ public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
     {
         var ev = await NewEventAsync(10);
         var combiner = Combiner();
-        var block = await BlockEventAsync(ev.Id);
+        var block = await BlockEventsAsync(ev.Id);
         var good = Enumerable.Range(0, 3).Select(async _ => await combiner.HoldAsync(new HoldRequest(await NewUserAsync(), ev.Id, 1), None)).ToList();
         await Task.Delay(100);
         var unknownUser = combiner.HoldAsync(new HoldRequest(Guid.NewGuid(), ev.Id, 1), None);
@@ -196,7 +178,7 @@ public sealed class HoldCombinerTests(PostgresFixture db) : EngineTestBase(db)
     {
         var ev = await NewEventAsync(10);
         var combiner = Combiner(new BatchOptions { MaxBatchSize = 1, MaxConcurrentHoldBatches = 1 });
-        var block = await BlockEventAsync(ev.Id);
+        var block = await BlockEventsAsync(ev.Id);
         var first = combiner.HoldAsync(new HoldRequest(await NewUserAsync(), ev.Id, 1), None);
         await Task.Delay(100);
         using var cancel = new CancellationTokenSource();

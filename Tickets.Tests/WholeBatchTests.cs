@@ -149,11 +149,9 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
             NullLogger<HoldCombiner>.Instance);
         var paths = new List<bool>();
         combiner.HoldBatchCompleted += (_, whole) => { lock (paths) { paths.Add(whole); } };
-        await using var connection = await Db.DataSource.OpenConnectionAsync();
-        var block = await connection.BeginTransactionAsync();
-        await connection.ExecuteAsync("select 1 from events where id = any(@Ids) for no key update", new { Ids = batched }, block);
+        var block = await BlockEventsAsync(batched);
         var pending = sequence.Select(s => combiner.HoldAsync(new HoldRequest(batchedUsers[s.User], batched[s.Event], s.Quantity), None)).ToList();
-        await block.RollbackAsync();
+        await UnblockAsync(block);
         var batchedOutcomes = (await Task.WhenAll(pending)).Select(r => r.Outcome).ToList();
 
         Assert.Equal(directOutcomes, batchedOutcomes);
@@ -201,6 +199,21 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
         Assert.Equal(3, result);
     }
 
+    /// <summary>
+    /// Two attempts sent at once while the event row is locked elsewhere (two instances' batches): both must wait
+    /// for the lock, then they run one after the other.
+    /// </summary>
+    private async Task<T[]> RaceOnBlockedEventAsync<T>(Guid eventId, Func<Task<T>> attempt)
+    {
+        var block = await BlockEventsAsync(eventId);
+        var first = attempt();
+        var second = attempt();
+        await Task.Delay(300);
+        Assert.False(first.IsCompleted || second.IsCompleted, "a batch did not wait for the event lock");
+        await UnblockAsync(block);
+        return await Task.WhenAll(first, second);
+    }
+
     [Fact]
     public async Task A_whole_batch_counts_the_holds_committed_while_it_waited_for_the_event_lock()
     {
@@ -209,16 +222,8 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
         var ev = await NewEventAsync(100, maxPerUser: 2);
         var user = await NewUserAsync();
         HoldRequest[] twoSeats = [new(user, ev.Id, 1), new(user, ev.Id, 1)];
-        await using var connection = await Db.DataSource.OpenConnectionAsync();
-        var block = await connection.BeginTransactionAsync();
-        await connection.ExecuteAsync("select 1 from events where id = @Id for no key update", new { ev.Id }, block);
-        var first = Engine.TryHoldAllAsync(twoSeats, None);
-        var second = Engine.TryHoldAllAsync(twoSeats, None);
-        await Task.Delay(300);
-        Assert.False(first.IsCompleted || second.IsCompleted, "a batch did not wait for the event lock");
-        await block.RollbackAsync();
 
-        var results = await Task.WhenAll(first, second);
+        var results = await RaceOnBlockedEventAsync(ev.Id, () => Engine.TryHoldAllAsync(twoSeats, None));
 
         Assert.Single(results, r => r is not null);
         Assert.Equal((2, 98, 2), await StateAsync(ev.Id));
@@ -385,13 +390,11 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
         var combiner = new HoldCombiner(Engine, new BatchOptions { MaxBatchSize = 4, MaxConcurrentChangeBatches = 1 }, NullLogger<HoldCombiner>.Instance);
         var paths = new List<bool>();
         combiner.ChangeBatchCompleted += (_, whole) => { lock (paths) { paths.Add(whole); } };
-        await using var connection = await Db.DataSource.OpenConnectionAsync();
-        var block = await connection.BeginTransactionAsync();
-        await connection.ExecuteAsync("select 1 from events where id = @Id for no key update", new { Id = batched.Event }, block);
+        var block = await BlockEventsAsync(batched.Event);
         var pending = sequence.Select(s => s.Transition == Transition.Confirm
             ? combiner.ConfirmAsync(users[s.Owner], batched.Holds[s.Hold].Id, None)
             : combiner.ReleaseAsync(users[s.Owner], batched.Holds[s.Hold].Id, None)).ToList();
-        await block.RollbackAsync();
+        await UnblockAsync(block);
         var batchedOutcomes = (await Task.WhenAll(pending)).Select(r => r.Outcome).ToList();
 
         Assert.Equal(directOutcomes, batchedOutcomes);
@@ -409,16 +412,8 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
         var user = await NewUserAsync();
         var hold = await HeldAsync(user, ev.Id, 2);
         ChangeRequest[] confirm = [new(hold.Id, user, Transition.Confirm)];
-        await using var connection = await Db.DataSource.OpenConnectionAsync();
-        var block = await connection.BeginTransactionAsync();
-        await connection.ExecuteAsync("select 1 from events where id = @Id for no key update", new { ev.Id }, block);
-        var first = Engine.TryChangeAllAsync(confirm, None);
-        var second = Engine.TryChangeAllAsync(confirm, None);
-        await Task.Delay(300);
-        Assert.False(first.IsCompleted || second.IsCompleted, "a batch did not wait for the event lock");
-        await block.RollbackAsync();
 
-        var results = await Task.WhenAll(first, second);
+        var results = await RaceOnBlockedEventAsync(ev.Id, () => Engine.TryChangeAllAsync(confirm, None));
 
         Assert.Single(results, r => r is not null);
         Assert.Equal((8, 0, 2), await CountersAsync(ev.Id));
