@@ -8,19 +8,29 @@ using Tickets.Data;
 
 namespace Tickets.Bench;
 
-internal sealed record BenchSettings(TimeSpan Duration, TimeSpan WarmUp, int[] Connections, string? Out, bool SkipPgbench, IReadOnlySet<string> Phases)
+internal sealed record BenchSettings(
+    TimeSpan Duration, TimeSpan WarmUp, int Rounds, int[] Connections, string? Out, bool SkipPgbench, IReadOnlySet<string> Phases)
 {
-    /// <summary>Every phase, in the order they run (pgbench aside); <c>--phases</c> picks some for a quicker look.</summary>
+    /// <summary>Every phase, in the order they run in a round (pgbench after them); <c>--phases</c> picks some for a quicker look.</summary>
     public static readonly string[] AllPhases = ["direct", "live", "hold", "keyed", "spread", "confirm", "sweep"];
+
+    /// <summary>
+    /// Warm-up of a phase in the rounds after its first: the server's code is optimized by then, so this only
+    /// opens the connections and fills the pipeline again.
+    /// </summary>
+    public TimeSpan RoundWarmUp => TimeSpan.FromSeconds(Math.Min(2, WarmUp.TotalSeconds));
 
     public bool Runs(string phase) => Phases.Contains(phase);
 
     public static BenchSettings Parse(string[] args)
     {
-        var duration = TimeSpan.FromSeconds(8);
+        var duration = TimeSpan.FromSeconds(4);
         // Tiered compilation with PGO needs several seconds of load before the hold path runs its optimized code
         // (measured: 8.4k–11.7k holds/s after 3 s of warm-up, 15–16k after 10 s, same run otherwise).
         var warmUp = TimeSpan.FromSeconds(10);
+        // The machine's speed drifts (by up to 2× within an hour on a shared host): a ratio is only as good as
+        // the closeness in time of its two sides, so every phase runs once per round, the rounds one after another.
+        var rounds = 3;
         int[] connections = [64, 256];
         string? output = null;
         var skipPgbench = false;
@@ -31,6 +41,7 @@ internal sealed record BenchSettings(TimeSpan Duration, TimeSpan WarmUp, int[] C
             {
                 case "--duration": duration = TimeSpan.FromSeconds(double.Parse(args[++i], CultureInfo.InvariantCulture)); break;
                 case "--warmup": warmUp = TimeSpan.FromSeconds(double.Parse(args[++i], CultureInfo.InvariantCulture)); break;
+                case "--rounds": rounds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--connections": connections = args[++i].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "--out": output = args[++i]; break;
                 case "--skip-pgbench": skipPgbench = true; break;
@@ -41,10 +52,14 @@ internal sealed record BenchSettings(TimeSpan Duration, TimeSpan WarmUp, int[] C
                         throw new ArgumentException($"Unknown phase {unknown}; phases are {string.Join(",", AllPhases)}");
                     }
                     break;
-                default: throw new ArgumentException($"Unknown argument {args[i]}. Use --duration S --warmup S --connections 64,256 --out FILE --skip-pgbench --phases {string.Join(",", AllPhases)}");
+                default: throw new ArgumentException($"Unknown argument {args[i]}. Use --duration S --warmup S --rounds N --connections 64,256 --out FILE --skip-pgbench --phases {string.Join(",", AllPhases)}");
             }
         }
-        return new BenchSettings(duration, warmUp, connections, output, skipPgbench, phases);
+        if (rounds < 1 || duration < TimeSpan.FromSeconds(1))
+        {
+            throw new ArgumentException("--rounds must be at least 1 and --duration at least 1 s (pgbench counts whole seconds).");
+        }
+        return new BenchSettings(duration, warmUp, rounds, connections, output, skipPgbench, phases);
     }
 }
 
@@ -124,14 +139,16 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     public int ProcessId => _process.Id;
 
-    public static async Task<ServerProcess> StartAsync(string root, string connectionString, string holdMode)
+    public BenchTarget Target => new(BaseAddress, _process.Id);
+
+    public static async Task<ServerProcess> StartAsync(string root, string connectionString, string holdMode, int port)
     {
         var dll = Path.Combine(root, "Tickets.Server", "bin", "Release", "net10.0", "Tickets.Server.dll");
         if (!File.Exists(dll))
         {
             throw new InvalidOperationException($"{dll} is missing: build it with dotnet build Tickets.Server -c Release (scripts/bench.sh does).");
         }
-        const string url = "http://127.0.0.1:7181";
+        var url = $"http://127.0.0.1:{port}";
         var start = new ProcessStartInfo("dotnet", [dll, "--urls", url])
         {
             RedirectStandardOutput = true,
@@ -150,6 +167,13 @@ internal sealed partial class ServerProcess : IAsyncDisposable
             }
         }
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        // Runtime or app settings for the server alone (not the load generator), for experiments:
+        // BENCH_SERVER_DOTNET_gcServer=0 reaches the server as DOTNET_gcServer=0.
+        foreach (var (name, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .Select(e => ((string)e.Key, (string?)e.Value)).Where(e => e.Item1.StartsWith("BENCH_SERVER_", StringComparison.Ordinal)))
+        {
+            start.Environment[name["BENCH_SERVER_".Length..]] = value;
+        }
         // The sweep phase runs the sweeper itself, to time it: the server's minute timer would be a second sweeper
         // at once, which production never has (the Functions timer runs on one instance at a time). Its schedule
         // is set to once a year here.
@@ -228,6 +252,8 @@ internal readonly record struct CpuSample(double Bench, double Server, double Po
     }
 
     public static CpuSample operator -(CpuSample a, CpuSample b) => new(a.Bench - b.Bench, a.Server - b.Server, a.Postgres - b.Postgres);
+
+    public static CpuSample operator +(CpuSample a, CpuSample b) => new(a.Bench + b.Bench, a.Server + b.Server, a.Postgres + b.Postgres);
 
     private static (string Comm, double Seconds, double ReapedChildrenSeconds)? Read(int pid)
     {

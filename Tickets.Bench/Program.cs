@@ -18,94 +18,113 @@ var settings = BenchSettings.Parse(args);
 using var loggerFactory = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
 var root = LocalPostgres.FindRepositoryRoot() ?? throw new InvalidOperationException("Run from inside the repository.");
 
-Console.WriteLine($"Tickets benchmark: {Environment.ProcessorCount} cores, {settings.Duration.TotalSeconds:0} s per phase after {settings.WarmUp.TotalSeconds:0} s of warm-up, connections {string.Join("/", settings.Connections)}");
+Console.WriteLine($"Tickets benchmark: {Environment.ProcessorCount} cores, {settings.Rounds} rounds of {settings.Duration.TotalSeconds:0} s per phase " +
+    $"(warm-up {settings.WarmUp.TotalSeconds:0} s on a phase's first round, {settings.RoundWarmUp.TotalSeconds:0} s after), connections {string.Join("/", settings.Connections)}");
 var connectionString = await BenchDatabase.ResetAsync(loggerFactory);
 await using var dataSource = NpgsqlDataSource.Create(connectionString);
 var report = new BenchReport(settings);
 
-// The database's own single-row ceiling: one conditional decrement per transaction, as a hold does.
-if (!settings.SkipPgbench)
+// Both servers run for the whole benchmark (one process per hold mode, each on its own port and hot event), so
+// that the phases can be interleaved: every phase once per round, rounds one after another. The ratios compare
+// figures taken within the same few minutes, not at moments far apart on a machine whose speed drifts.
+var batchedPhases = settings.Phases.Overlaps(["live", "hold", "keyed", "spread", "confirm", "sweep"]);
+await using var batchedServer = batchedPhases ? await ServerProcess.StartAsync(root, connectionString, "Batched", 7181) : null;
+await using var directServer = settings.Runs("direct") ? await ServerProcess.StartAsync(root, connectionString, "Direct", 7182) : null;
+var batched = batchedServer is null ? null : await BenchClient.CreateAsync(batchedServer.BaseAddress, dataSource, settings.Connections.Max());
+var direct = directServer is null ? null : await BenchClient.CreateAsync(directServer.BaseAddress, dataSource, settings.Connections.Max());
+var directHot = direct is null ? default : await direct.CreateEventAsync("Hot event (Direct)", 10_000_000);
+var hot = batched is null ? default : await batched.CreateEventAsync("Hot event", 10_000_000);
+var spread = batched is not null && settings.Runs("spread")
+    ? await Task.WhenAll(Enumerable.Range(0, 100).Select(i => batched.CreateEventAsync($"Event {i}", 10_000_000)))
+    : [];
+
+for (var round = 1; round <= settings.Rounds; round++)
 {
-    foreach (var clients in new[] { 1, 64, 256 })
+    foreach (var connections in settings.Connections)
     {
-        report.Pgbench[clients] = await Pgbench.RunAsync(connectionString, clients, settings.Duration);
-        Console.WriteLine($"pgbench single-row update, {clients,3} clients: {report.Pgbench[clients],10:N0} tps");
+        if (direct is not null)
+        {
+            await report.RunAsync($"hold direct {connections}", "holds, one hot event, Direct", connections, directServer!.Target,
+                direct.Hold(directHot), dataSource);
+        }
+        if (batched is null)
+        {
+            continue;
+        }
+        var target = batchedServer!.Target;
+        if (settings.Runs("live"))
+        {
+            await report.RunAsync($"live {connections}", "GET /api/health/live", connections, target, batched.Live, dataSource);
+        }
+        if (settings.Runs("hold") || settings.Runs("confirm"))
+        {
+            // Confirms need the holds this phase makes.
+            await report.RunAsync($"hold batched {connections}", "holds, one hot event, Batched", connections, target, batched.Hold(hot), dataSource);
+        }
+        if (settings.Runs("keyed"))
+        {
+            await report.RunAsync($"keyed {connections}", "holds with an Idempotency-Key each, one hot event, Batched", connections, target,
+                batched.HoldWithKey(hot), dataSource);
+        }
+        if (settings.Runs("spread"))
+        {
+            await report.RunAsync($"spread {connections}", "holds over 100 events, Batched", connections, target, batched.HoldSpread(spread), dataSource);
+        }
+        if (settings.Runs("confirm"))
+        {
+            await report.RunAsync($"confirm {connections}", "confirms of held reservations", connections, target, batched.Confirm, dataSource);
+        }
+    }
+    // The database's own single-row ceiling: one conditional decrement per transaction, as a hold does.
+    if (!settings.SkipPgbench)
+    {
+        foreach (var clients in new[] { 1, 64, 256 })
+        {
+            var tps = await Pgbench.RunAsync(connectionString, clients, settings.Duration);
+            (report.Pgbench.TryGetValue(clients, out var runs) ? runs : report.Pgbench[clients] = []).Add(tps);
+            Console.WriteLine($"pgbench {clients,3} clients round {round}: {tps,10:N0} tps");
+        }
     }
 }
 
-foreach (var mode in new[] { "Direct", "Batched" })
+if (batched is not null && settings.Runs("sweep"))
 {
-    var batched = mode == "Batched";
-    if (batched ? !settings.Phases.Overlaps(["live", "hold", "keyed", "spread", "confirm", "sweep"]) : !settings.Runs("direct"))
+    var baseline = settings.Connections.Min();
+    var expired = await batched.CreateExpiredHoldsAsync(100_000);
+    var engine = new ReservationEngine(new Database(dataSource, NullLogger<Database>.Instance), NullLogger<ReservationEngine>.Instance);
+    var sweepClock = Stopwatch.StartNew();
+    var sweep = Task.Run(async () =>
     {
-        continue;
+        var released = await engine.ReleaseExpiredHoldsAsync(CancellationToken.None);
+        sweepClock.Stop();
+        return released;
+    });
+    await report.RunAsync($"hold+sweep {baseline}", "holds, hot event, while the sweeper releases 100,000 expired holds", baseline,
+        batchedServer!.Target, batched.Hold(hot), dataSource, until: sweep);
+    var released = await sweep;
+    report.Sweep = new SweepFigures(released.Holds, sweepClock.Elapsed.TotalSeconds, released.Holds / sweepClock.Elapsed.TotalSeconds);
+    if (released.Holds != expired)
+    {
+        report.Failures.Add($"the sweeper released {released.Holds} of {expired} expired holds");
     }
-    await using var server = await ServerProcess.StartAsync(root, connectionString, mode);
-    report.BaseAddress = server.BaseAddress;
-    report.ServerPid = server.ProcessId;
-    var bench = await BenchClient.CreateAsync(server.BaseAddress, dataSource, settings.Connections.Max());
-    var hot = await bench.CreateEventAsync("Hot event", 10_000_000);
-    var spread = batched && settings.Runs("spread")
-        ? await Task.WhenAll(Enumerable.Range(0, 100).Select(i => bench.CreateEventAsync($"Event {i}", 10_000_000)))
-        : [];
-
-    foreach (var connections in settings.Connections)
+    // The one sweeper of the phase must have left nothing behind.
+    await using (var check = dataSource.CreateCommand("select count(*)::int from reservations where status = 'HOLD' and expires_at < now() - interval '5 seconds'"))
     {
-        if (batched && settings.Runs("live"))
+        var left = (int)(await check.ExecuteScalarAsync())!;
+        if (left > 0)
         {
-            await report.RunAsync($"live {connections}", "GET /api/health/live", connections, bench.Live, dataSource);
-        }
-        if (!batched || settings.Runs("hold") || settings.Runs("confirm"))
-        {
-            // Confirms need the holds this phase makes.
-            await report.RunAsync($"hold {mode.ToLowerInvariant()} {connections}", $"holds, one hot event, {mode}", connections, bench.Hold(hot), dataSource);
-        }
-        if (batched && settings.Runs("keyed"))
-        {
-            await report.RunAsync($"keyed {connections}", "holds with an Idempotency-Key each, one hot event, Batched", connections,
-                bench.HoldWithKey(hot), dataSource);
-        }
-        if (batched && settings.Runs("spread"))
-        {
-            await report.RunAsync($"spread {connections}", "holds over 100 events, Batched", connections, bench.HoldSpread(spread), dataSource);
-        }
-        if (batched && settings.Runs("confirm"))
-        {
-            await report.RunAsync($"confirm {connections}", "confirms of held reservations", connections, bench.Confirm, dataSource);
+            report.Failures.Add($"{left} of {expired} expired holds were not released by the sweeper");
         }
     }
-    if (batched && settings.Runs("sweep"))
-    {
-        var baseline = settings.Connections.Min();
-        var expired = await bench.CreateExpiredHoldsAsync(100_000);
-        var engine = new ReservationEngine(new Database(dataSource, NullLogger<Database>.Instance), NullLogger<ReservationEngine>.Instance);
-        var sweepClock = Stopwatch.StartNew();
-        var sweep = Task.Run(async () =>
-        {
-            var released = await engine.ReleaseExpiredHoldsAsync(CancellationToken.None);
-            sweepClock.Stop();
-            return released;
-        });
-        await report.RunAsync($"hold+sweep {baseline}", "holds, hot event, while the sweeper releases 100,000 expired holds", baseline,
-            bench.Hold(hot), dataSource, until: sweep);
-        var released = await sweep;
-        report.Sweep = new SweepFigures(released.Holds, sweepClock.Elapsed.TotalSeconds, released.Holds / sweepClock.Elapsed.TotalSeconds);
-        if (released.Holds != expired)
-        {
-            report.Failures.Add($"the sweeper released {released.Holds} of {expired} expired holds");
-        }
-        // The one sweeper of the phase must have left nothing behind.
-        await using (var check = dataSource.CreateCommand("select count(*)::int from reservations where status = 'HOLD' and expires_at < now() - interval '5 seconds'"))
-        {
-            var left = (int)(await check.ExecuteScalarAsync())!;
-            if (left > 0)
-            {
-                report.Failures.Add($"{left} of {expired} expired holds were not released by the sweeper");
-            }
-        }
-        await report.CheckInvariantAsync("after sweep", dataSource);
-    }
-    report.PeakRssMb[mode] = server.PeakRssMegabytes();
+    await report.CheckInvariantAsync("after sweep", dataSource);
+}
+if (batchedServer is not null)
+{
+    report.PeakRssMb["Batched"] = batchedServer.PeakRssMegabytes();
+}
+if (directServer is not null)
+{
+    report.PeakRssMb["Direct"] = directServer.PeakRssMegabytes();
 }
 
 report.Print();

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The on-sale benchmark (see docs/benchmarks.md). Builds Release, starts its own PostgreSQL and server.
-# Usage: scripts/bench.sh [--duration 8] [--warmup 10] [--connections 64,256] [--out bench.json] [--phases ...]
+# Usage: scripts/bench.sh [--rounds 3] [--duration 4] [--warmup 10] [--connections 64,256] [--out bench.json] [--phases ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-postgres.sh
