@@ -153,8 +153,8 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
                     and not exists (
                         select 1
                         from (select g.event_id, g.user_id, sum(g.quantity) as seats,
-                                     -- Looked up by id for each group: as a join, the generic plan read every
-                                     -- event (a hash of all events with a limit) on every batch.
+                                     -- Looked up by id for each group: as a join, a generic plan made on a small
+                                     -- events table hashed every event with a limit, on every batch.
                                      (select e.max_tickets_per_user from events e where e.id = g.event_id) as max_per_user
                               from batch g
                               group by g.event_id, g.user_id) b
