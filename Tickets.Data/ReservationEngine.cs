@@ -152,19 +152,15 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
                     = (select count(*) from seats)
                     and not exists (
                         select 1
-                        from (select g.event_id, g.user_id, sum(g.quantity) as seats,
-                                     -- Looked up by id for each group: as a join, a generic plan made on a small
-                                     -- events table hashed every event with a limit, on every batch.
-                                     (select e.max_tickets_per_user from events e where e.id = g.event_id) as max_per_user
-                              from batch g
-                              group by g.event_id, g.user_id) b
-                        where b.max_per_user is not null
+                        from (select event_id, user_id, sum(quantity) as seats from batch group by event_id, user_id) b
+                        join events e on e.id = b.event_id
+                        where e.max_tickets_per_user is not null
                           and b.seats + (select coalesce(sum(r.quantity), 0)
                                          from reservations r
                                          where r.event_id = b.event_id
                                            and r.user_id = b.user_id
                                            and (r.status = 'CONFIRMED' or (r.status = 'HOLD' and r.expires_at > c.now)))
-                              > b.max_per_user)
+                              > e.max_tickets_per_user)
                     and not exists (
                         select 1
                         from idempotency_keys k
