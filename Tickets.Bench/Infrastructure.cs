@@ -167,16 +167,10 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         start.Environment["ConnectionStrings__Tickets"] = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 100 }.ConnectionString;
         start.Environment["Jwt__SigningKey"] = "benchmark-only-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz";
         start.Environment["Tickets__HoldMode"] = holdMode;
-        foreach (var name in new[] { "Tickets__Batching__MaxConcurrentHoldBatches", "Tickets__Batching__MaxConcurrentChangeBatches", "Tickets__Batching__MaxBatchSize" })
-        {
-            if (Environment.GetEnvironmentVariable(name) is { } value)
-            {
-                start.Environment[name] = value;
-            }
-        }
         start.Environment["Logging__LogLevel__Default"] = "Warning";
-        // Runtime or app settings for the server alone (not the load generator), for experiments:
-        // BENCH_SERVER_DOTNET_gcServer=0 reaches the server as DOTNET_gcServer=0.
+        // The servers inherit the benchmark's environment (so Tickets__Batching__* and the like reach them as
+        // they are); settings for the servers alone, not the load generator, go with a prefix:
+        // BENCH_SERVER_DOTNET_gcServer=0 reaches the servers as DOTNET_gcServer=0.
         foreach (var (name, value) in Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
             .Select(e => ((string)e.Key, (string?)e.Value)).Where(e => e.Item1.StartsWith("BENCH_SERVER_", StringComparison.Ordinal)))
         {
