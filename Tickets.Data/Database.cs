@@ -30,13 +30,16 @@ public sealed class Database
 
     public NpgsqlDataSource DataSource => _dataSource;
 
+    /// <summary>A transaction, on a connection of the pool or of <paramref name="lane"/>.</summary>
     public Task<T> InTransactionAsync<T>(
         Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>> work,
         CancellationToken cancellationToken,
-        IsolationLevel isolation = IsolationLevel.ReadCommitted) =>
+        IsolationLevel isolation = IsolationLevel.ReadCommitted,
+        ConnectionLane? lane = null) =>
         RunAsync(async ct =>
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(ct);
+            await using var lease = await LeaseAsync(lane, ct);
+            var connection = lease.Connection;
             await using var transaction = await connection.BeginTransactionAsync(isolation, ct);
             var result = await work(connection, transaction, ct);
             try
@@ -56,13 +59,14 @@ public sealed class Database
     /// reports has rolled the batch back (retried like any transaction when safe); a connection that fails
     /// after the batch was sent leaves its outcome unknown, like a failed COMMIT, and is never retried.
     /// </summary>
-    public Task<T> InOneRoundTripAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
+    public Task<T> InOneRoundTripAsync<T>(
+        Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken, ConnectionLane? lane = null) =>
         RunAsync(async ct =>
         {
-            await using var connection = await _dataSource.OpenConnectionAsync(ct);
+            await using var lease = await LeaseAsync(lane, ct);
             try
             {
-                return await work(connection, ct);
+                return await work(lease.Connection, ct);
             }
             catch (Exception ex) when (ex is TimeoutException or IOException || ex is NpgsqlException and not PostgresException)
             {
@@ -77,6 +81,15 @@ public sealed class Database
             await using var connection = await _dataSource.OpenConnectionAsync(ct);
             return await work(connection, ct);
         }, cancellationToken);
+
+    private async ValueTask<Lease> LeaseAsync(ConnectionLane? lane, CancellationToken ct) =>
+        lane is null ? new Lease(await _dataSource.OpenConnectionAsync(ct), Owned: true) : new Lease(await lane.OpenAsync(ct), Owned: false);
+
+    /// <summary>A connection for one unit of work: back to the pool at its end, unless a lane keeps it.</summary>
+    private readonly record struct Lease(NpgsqlConnection Connection, bool Owned) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Owned ? Connection.DisposeAsync() : ValueTask.CompletedTask;
+    }
 
     private async Task<T> RunAsync<T>(Func<CancellationToken, Task<T>> work, CancellationToken cancellationToken)
     {
@@ -160,6 +173,39 @@ public sealed class Database
     };
 
     private sealed class CommitOutcomeUnknownException(Exception inner) : Exception("Commit outcome unknown.", inner);
+}
+
+/// <summary>
+/// One connection kept for units of work that run one after another on one loop — a batch queue draining its
+/// requests — so that consecutive batches reach the same PostgreSQL backend. The pool hands idle connections out
+/// first in, first out: once a burst of other work had opened many, every batch went to the next backend in
+/// turn, and hot-event holds ran up to a third slower (docs/benchmarks.md). One unit of work at a time; a connection that
+/// is not idle and open when the next unit starts (broken, or left mid-command by a failure) is replaced;
+/// disposing the lane returns its connection to the pool.
+/// </summary>
+public sealed class ConnectionLane(Database database) : IAsyncDisposable
+{
+    private NpgsqlConnection? _connection;
+
+    internal async ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (_connection is { FullState: ConnectionState.Open })
+        {
+            return _connection;
+        }
+        await DisposeAsync();
+        _connection = await database.DataSource.OpenConnectionAsync(cancellationToken);
+        return _connection;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is { } connection)
+        {
+            _connection = null;
+            await connection.DisposeAsync();
+        }
+    }
 }
 
 public sealed record DatabaseResilienceOptions

@@ -21,21 +21,23 @@ public sealed class HoldCombiner
     {
         // Not the callers' tokens: one client hanging up must not roll back everyone else's batch.
         _holds = new BatchQueue<HoldRequest, HoldResult>(
-            async requests =>
+            async (requests, lane) =>
             {
-                var (results, whole) = await engine.HoldBatchAsync(requests, CancellationToken.None);
+                var (results, whole) = await engine.HoldBatchAsync(requests, CancellationToken.None, lane);
                 HoldBatchCompleted?.Invoke(requests.Count, whole);
                 return results;
             },
+            engine.NewLane,
             request => engine.HoldAsync(request, CancellationToken.None),
             new HoldResult(HoldOutcome.Overloaded), options, options.MaxConcurrentHoldBatches, logger);
         _changes = new BatchQueue<ChangeRequest, ChangeResult>(
-            async requests =>
+            async (requests, lane) =>
             {
-                var (results, whole) = await engine.ChangeBatchAsync(requests, CancellationToken.None);
+                var (results, whole) = await engine.ChangeBatchAsync(requests, CancellationToken.None, lane);
                 ChangeBatchCompleted?.Invoke(requests.Count, whole);
                 return results;
             },
+            engine.NewLane,
             request => engine.ChangeAsync(request, CancellationToken.None),
             new ChangeResult(ChangeOutcome.Overloaded), options, options.MaxConcurrentChangeBatches, logger);
     }

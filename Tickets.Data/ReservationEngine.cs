@@ -37,6 +37,9 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
     /// <summary>Share of wall time the sweeper may keep the database busy while working through a backlog.</summary>
     public double SweepDutyCycle { get; init; } = 0.2;
 
+    /// <summary>A connection for batches that run one after another (a batch queue's drain).</summary>
+    internal ConnectionLane NewLane() => new(database);
+
     public async Task<HoldResult> HoldAsync(HoldRequest request, CancellationToken cancellationToken)
     {
         if (!IsValidQuantity(request.Quantity))
@@ -64,15 +67,16 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
     /// with the holds: three round trips (statements, stored responses, commit) instead of one.
     /// </summary>
     /// <returns>The results, and whether the batch was granted whole.</returns>
-    internal Task<(HoldResult[] Results, bool Whole)> HoldBatchAsync(IReadOnlyList<HoldRequest> requests, CancellationToken cancellationToken)
+    internal Task<(HoldResult[] Results, bool Whole)> HoldBatchAsync(
+        IReadOnlyList<HoldRequest> requests, CancellationToken cancellationToken, ConnectionLane? lane = null)
     {
         var keys = requests.Where(r => r.Idempotency is not null).Select(r => (r.UserId, r.Idempotency!.Key)).ToList();
         return WholeOrEachAsync(
             requests.All(r => IsValidQuantity(r.Quantity)), keys.Count > 0, keys.Distinct().Count() == keys.Count,
-            ct => TryHoldAllAsync(requests, ct),
+            ct => TryHoldAllAsync(requests, ct, lane),
             (connection, transaction, ct) => HoldAllAsync(connection, transaction, requests, ct),
             (connection, transaction, ct) => HoldInTransactionAsync(connection, transaction, requests, ct),
-            cancellationToken);
+            lane, cancellationToken);
     }
 
     /// <summary>
@@ -86,6 +90,7 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
         Func<CancellationToken, Task<TResult[]?>> wholeInOneRoundTrip,
         Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<TResult[]?>> wholeInTransaction,
         Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<TResult[]>> each,
+        ConnectionLane? lane,
         CancellationToken cancellationToken)
     {
         if (eligible && !keyed && await wholeInOneRoundTrip(cancellationToken) is { } all)
@@ -97,9 +102,9 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
             return await database.InTransactionAsync(async (connection, transaction, ct) =>
                 await wholeInTransaction(connection, transaction, ct) is { } applied
                     ? (applied, true)
-                    : (await each(connection, transaction, ct), false), cancellationToken);
+                    : (await each(connection, transaction, ct), false), cancellationToken, lane: lane);
         }
-        return (await database.InTransactionAsync(each, cancellationToken), false);
+        return (await database.InTransactionAsync(each, cancellationToken, lane: lane), false);
     }
 
     /// <summary>
@@ -113,8 +118,9 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
     /// inside a transaction of their own.
     /// </summary>
     /// <returns>Every request's result, or null when the batch was not granted as a whole (nothing written).</returns>
-    internal Task<HoldResult[]?> TryHoldAllAsync(IReadOnlyList<HoldRequest> requests, CancellationToken cancellationToken) =>
-        database.InOneRoundTripAsync((connection, ct) => HoldAllAsync(connection, transaction: null, requests, ct), cancellationToken);
+    internal Task<HoldResult[]?> TryHoldAllAsync(
+        IReadOnlyList<HoldRequest> requests, CancellationToken cancellationToken, ConnectionLane? lane = null) =>
+        database.InOneRoundTripAsync((connection, ct) => HoldAllAsync(connection, transaction: null, requests, ct), cancellationToken, lane);
 
     /// <summary>
     /// The statements of <see cref="TryHoldAllAsync"/>, in the caller's transaction when there is one; there,
@@ -617,17 +623,18 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
     /// idempotency keys tries the whole batch inside its transaction.
     /// </summary>
     /// <returns>The results, and whether the batch was applied whole.</returns>
-    internal Task<(ChangeResult[] Results, bool Whole)> ChangeBatchAsync(IReadOnlyList<ChangeRequest> requests, CancellationToken cancellationToken)
+    internal Task<(ChangeResult[] Results, bool Whole)> ChangeBatchAsync(
+        IReadOnlyList<ChangeRequest> requests, CancellationToken cancellationToken, ConnectionLane? lane = null)
     {
         var keys = requests.Where(r => r.Idempotency is not null).Select(r => (r.OwnerId, r.Idempotency!.Key)).ToList();
         return WholeOrEachAsync(
             requests.All(r => r is { OwnerId: not null, Transition: Transition.Confirm or Transition.Release })
                 && requests.Select(r => r.ReservationId).Distinct().Count() == requests.Count,
             keys.Count > 0, keys.Distinct().Count() == keys.Count,
-            ct => TryChangeAllAsync(requests, ct),
+            ct => TryChangeAllAsync(requests, ct, lane),
             (connection, transaction, ct) => ChangeAllAsync(connection, transaction, requests, ct),
             (connection, transaction, ct) => ChangeInTransactionAsync(connection, transaction, requests, ct),
-            cancellationToken);
+            lane, cancellationToken);
     }
 
     /// <summary>
@@ -639,8 +646,9 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
     /// with idempotency keys go through <see cref="ChangeAllAsync"/> inside a transaction of their own.
     /// </summary>
     /// <returns>Every request's result, or null when the batch was not applied as a whole (nothing written).</returns>
-    internal Task<ChangeResult[]?> TryChangeAllAsync(IReadOnlyList<ChangeRequest> requests, CancellationToken cancellationToken) =>
-        database.InOneRoundTripAsync((connection, ct) => ChangeAllAsync(connection, transaction: null, requests, ct), cancellationToken);
+    internal Task<ChangeResult[]?> TryChangeAllAsync(
+        IReadOnlyList<ChangeRequest> requests, CancellationToken cancellationToken, ConnectionLane? lane = null) =>
+        database.InOneRoundTripAsync((connection, ct) => ChangeAllAsync(connection, transaction: null, requests, ct), cancellationToken, lane);
 
     /// <summary>
     /// The statements of <see cref="TryChangeAllAsync"/>, in the caller's transaction when there is one; there,
