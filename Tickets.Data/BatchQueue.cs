@@ -102,6 +102,7 @@ public sealed class BatchQueue<TRequest, TResult>(
         while (true)
         {
             var batch = new List<Waiter>();
+            IdleLane? idle = null;
             lock (_gate)
             {
                 while (batch.Count < options.MaxBatchSize && _pending.TryDequeue(out var next))
@@ -117,11 +118,14 @@ public sealed class BatchQueue<TRequest, TResult>(
                 if (batch.Count == 0)
                 {
                     _draining--;
-                    var idle = new IdleLane(lane);
+                    idle = new IdleLane(lane);
                     _idleLanes.Add(idle);
-                    _ = ReleaseWhenStillIdleAsync(idle);
-                    return;
                 }
+            }
+            if (idle is not null)
+            {
+                _ = ReleaseWhenStillIdleAsync(idle);
+                return;
             }
             await RunAsync(batch, lane);
         }
@@ -129,7 +133,7 @@ public sealed class BatchQueue<TRequest, TResult>(
 
     private async Task ReleaseWhenStillIdleAsync(IdleLane idle)
     {
-        await Task.Delay(options.KeepConnectionIdle, CancellationToken.None);
+        await Task.Delay(options.KeepConnectionIdle > TimeSpan.Zero ? options.KeepConnectionIdle : TimeSpan.Zero, CancellationToken.None);
         lock (_gate)
         {
             // Taken by a drain since (and perhaps put back again, as another idle spell of its own).

@@ -79,6 +79,20 @@ public sealed class ConnectionLaneTests(PostgresFixture db) : EngineTestBase(db)
     }
 
     [Fact]
+    public async Task With_no_idle_time_the_connection_goes_back_as_soon_as_the_queue_is_empty()
+    {
+        var connectionString = new NpgsqlConnectionStringBuilder(Db.ConnectionString) { MaxPoolSize = 1, Timeout = 5 }.ConnectionString;
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        var database = new Database(dataSource, NullLogger<Database>.Instance);
+        var queue = BackendQueue(database, new BatchOptions { KeepConnectionIdle = TimeSpan.Zero });
+
+        var backend = await queue.EnqueueAsync(1, None);
+
+        await using var connection = await dataSource.OpenConnectionAsync();
+        Assert.Equal(backend, connection.ProcessID);
+    }
+
+    [Fact]
     public async Task A_lane_whose_backend_was_terminated_moves_to_a_new_connection()
     {
         var queue = BackendQueue(Db.Database, new BatchOptions { KeepConnectionIdle = TimeSpan.FromMinutes(1) });
