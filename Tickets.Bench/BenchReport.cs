@@ -11,7 +11,7 @@ namespace Tickets.Bench;
 
 internal sealed record PhaseResult(string Name, string Description, int Connections, long Requests, double Seconds, double PerSecond,
     double P50Ms, double P90Ms, double P99Ms, double MaxMs, SortedDictionary<int, long> Statuses, double CpuBench, double CpuServer, double CpuPostgres,
-    double[] RoundRates);
+    double CpuMicrosPerRequestBench, double CpuMicrosPerRequestServer, double CpuMicrosPerRequestPostgres, double[] RoundRates);
 
 /// <summary>A server under test: where it listens and its process, for its CPU.</summary>
 internal sealed record BenchTarget(Uri BaseAddress, int ProcessId);
@@ -47,7 +47,9 @@ internal sealed class BenchReport(BenchSettings settings)
         var totals = first ? _totals[name] = new Totals(name, description, connections) : _totals[name];
         totals.Add(latencies, statuses, seconds, cpu);
         Console.WriteLine($"{name,-16} round {totals.Rounds.Count}: {latencies.Count / seconds,10:N0} req/s  " +
-            $"cpu load/server/pg {Share(cpu.Bench, seconds):N0}/{Share(cpu.Server, seconds):N0}/{Share(cpu.Postgres, seconds):N0}%  {Statuses(statuses)}");
+            $"cpu load/server/pg {Share(cpu.Bench, seconds):N0}/{Share(cpu.Server, seconds):N0}/{Share(cpu.Postgres, seconds):N0}% " +
+            $"({Micros(cpu.Bench)}/{Micros(cpu.Server)}/{Micros(cpu.Postgres)} µs/req)  {Statuses(statuses)}");
+        string Micros(double cpuSeconds) => latencies.Count == 0 ? "-" : (cpuSeconds * 1e6 / latencies.Count).ToString("N0", CultureInfo.InvariantCulture);
         if (statuses.Keys.Any(s => s is 500 or 0))
         {
             Failures.Add($"{name}: {Statuses(statuses)} (a 500 or a failed request)");
@@ -88,7 +90,9 @@ internal sealed class BenchReport(BenchSettings settings)
                 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)] * 1000.0 / Stopwatch.Frequency;
             return new PhaseResult(name, description, connections, sorted.Count, _seconds, sorted.Count / _seconds,
                 Percentile(0.50), Percentile(0.90), Percentile(0.99), Percentile(1.0), _statuses,
-                Share(_cpu.Bench, _seconds), Share(_cpu.Server, _seconds), Share(_cpu.Postgres, _seconds), [.. Rounds]);
+                Share(_cpu.Bench, _seconds), Share(_cpu.Server, _seconds), Share(_cpu.Postgres, _seconds),
+                PerRequest(_cpu.Bench), PerRequest(_cpu.Server), PerRequest(_cpu.Postgres), [.. Rounds]);
+            double PerRequest(double cpuSeconds) => sorted.Count == 0 ? double.NaN : cpuSeconds * 1e6 / sorted.Count;
         }
     }
 
@@ -200,20 +204,21 @@ internal sealed class BenchReport(BenchSettings settings)
 
         var text = new StringBuilder();
         text.AppendLine();
-        text.AppendLine("| phase | what | conns | req/s | p50 ms | p90 ms | p99 ms | max ms | CPU load gen / server / PostgreSQL | statuses |");
-        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---|---|");
+        text.AppendLine("| phase | what | conns | req/s | p50 ms | p90 ms | p99 ms | max ms | CPU load gen / server / PostgreSQL | CPU µs per request, same order | statuses |");
+        text.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---|---|---|");
         foreach (var p in Phases)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| {p.Name} | {p.Description} | {p.Connections} | {p.PerSecond:N0} | {p.P50Ms:N1} | {p.P90Ms:N1} | {p.P99Ms:N1} | {p.MaxMs:N1} | {p.CpuBench:N0}% / {p.CpuServer:N0}% / {p.CpuPostgres:N0}% | {Statuses(p.Statuses)} |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| {p.Name} | {p.Description} | {p.Connections} | {p.PerSecond:N0} | {p.P50Ms:N1} | {p.P90Ms:N1} | {p.P99Ms:N1} | {p.MaxMs:N1} | {p.CpuBench:N0}% / {p.CpuServer:N0}% / {p.CpuPostgres:N0}% | {p.CpuMicrosPerRequestBench:N0} / {p.CpuMicrosPerRequestServer:N0} / {p.CpuMicrosPerRequestPostgres:N0} | {Statuses(p.Statuses)} |");
         }
         foreach (var clients in Pgbench.Keys)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"| pgbench {clients} | one conditional single-row UPDATE per transaction | {clients} | {PgbenchMean(clients):N0} | | | | | | |");
+            text.AppendLine(CultureInfo.InvariantCulture, $"| pgbench {clients} | one conditional single-row UPDATE per transaction | {clients} | {PgbenchMean(clients):N0} | | | | | | | |");
         }
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture, $"Each phase ran in {settings.Rounds} round(s) of {settings.Duration.TotalSeconds:0} s, the phases interleaved (every phase once per round, then the next round); figures are over all rounds.");
         text.AppendLine("Latencies are closed-loop (each connection waits for its answer before the next request).");
-        text.AppendLine(CultureInfo.InvariantCulture, $"CPU is the share of all {Environment.ProcessorCount} cores used by the load generator, the server and PostgreSQL during the phase.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"CPU is the share of all {Environment.ProcessorCount} cores used by the load generator, the server and PostgreSQL during the phase, and each one's CPU time per request:");
+        text.AppendLine("what a request costs this machine. With the cores all busy, requests/s is about the cores' time divided by the sum of the three.");
         if (Sweep is { } sweep)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"Sweeper (one, as in production; the server's timer is off for the run): released {sweep.Holds:N0} expired holds in {sweep.Seconds:N1} s ({sweep.HoldsPerSecond:N0}/s) while holds continued.");

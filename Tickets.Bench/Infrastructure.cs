@@ -76,7 +76,19 @@ internal static class BenchDatabase
             : configured;
         connectionString = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 50 }.ConnectionString;
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await using (var reset = dataSource.CreateCommand("drop schema if exists public cascade; create schema public"))
+        // Settings stored on the database (ALTER DATABASE … SET, say by an experiment below) outlive the schema and
+        // would silently change every later run: one left synchronous_commit off, and pgbench tripled.
+        const string resetSql = """
+            do $$
+            begin
+                execute format('alter database %I reset all', current_database());
+                execute format('alter role %I in database %I reset all', current_user, current_database());
+            end
+            $$;
+            drop schema if exists public cascade;
+            create schema public;
+            """;
+        await using (var reset = dataSource.CreateCommand(resetSql))
         {
             await reset.ExecuteNonQueryAsync();
         }
