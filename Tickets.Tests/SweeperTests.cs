@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Dapper;
 using Tickets.Data;
 
@@ -30,6 +31,65 @@ public sealed class SweeperTests(PostgresFixture db) : EngineTestBase(db)
         Assert.Equal(ReservationStatus.Hold, (await engine.GetAsync(live.Id, null, None))!.Status);
         Assert.Equal((49, 1), ((await ReloadAsync(ev.Id)).Available, (await ReloadAsync(ev.Id)).Held));
         Assert.Equal(new SweepResult(0, 0), await engine.ReleaseExpiredHoldsAsync(None));
+        await AssertInvariantAsync();
+    }
+
+    [Fact]
+    public async Task Finding_expired_holds_reads_a_batch_of_them_not_every_live_hold()
+    {
+        // 20,000 live holds and 5 expired ones. The sweep's first query once compared expires_at with
+        // clock_timestamp(), which no index can stop at: every batch read every live hold, or the whole table.
+        var ev = await NewEventAsync(30_000);
+        var user = await NewUserAsync();
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
+        await connection.ExecuteAsync("""
+            insert into reservations (id, event_id, user_id, quantity, status, created_at, expires_at)
+            select gen_random_uuid(), @Event, @User, 1, 'HOLD', now(), now() + case when n <= 5 then interval '-1 minute' else interval '1 hour' end
+            from generate_series(1, 20000) n;
+            update events set available = available - 20000, held = held + 20000 where id = @Event;
+            analyze reservations;
+            """, new { Event = ev.Id, User = user });
+
+        var plan = JsonDocument.Parse(await connection.ExecuteScalarAsync<string>(
+            "explain (analyze, format json) " + ReservationEngine.SweepCandidatesSql, new { BatchSize = 1000 }) ?? "").RootElement[0].GetProperty("Plan");
+        var read = Nodes(plan).Where(n => n.TryGetProperty("Relation Name", out var table) && table.GetString() == "reservations")
+            .Sum(n => (n.GetProperty("Actual Rows").GetDouble() + (n.TryGetProperty("Rows Removed by Filter", out var removed) ? removed.GetDouble() : 0))
+                * n.GetProperty("Actual Loops").GetDouble());
+
+        Assert.InRange(read, 5, 100);
+        Assert.Equal(new SweepResult(5, 5), await Engine.ReleaseExpiredHoldsAsync(None));
+        await AssertInvariantAsync();
+
+        static IEnumerable<JsonElement> Nodes(JsonElement node) =>
+            node.TryGetProperty("Plans", out var children) ? children.EnumerateArray().SelectMany(Nodes).Prepend(node) : [node];
+    }
+
+    [Fact]
+    public async Task A_hold_locked_by_another_writer_is_left_for_the_next_run_without_spinning_on_it()
+    {
+        var ev = await NewEventAsync(10);
+        var holds = new List<Reservation>();
+        for (var i = 0; i < 4; i++)
+        {
+            holds.Add((await Engine.HoldAsync(new HoldRequest(await NewUserAsync(), ev.Id, 1), None)).Reservation!);
+        }
+        foreach (var hold in holds)
+        {
+            await ExpireAsync(hold.Id);
+        }
+        // The oldest expired hold's row is locked (not its event's): the sweep skips it, and once it is the only
+        // one left, finding it twice in a row with nothing ended is the sign to stop, not to read it again forever.
+        await using var other = await Db.DataSource.OpenConnectionAsync();
+        await using var transaction = await other.BeginTransactionAsync();
+        var locked = await other.ExecuteScalarAsync<Guid>(
+            "select id from reservations where id = any(@Ids) order by expires_at limit 1 for update", new { Ids = holds.Select(h => h.Id).ToArray() }, transaction);
+        var engine = new ReservationEngine(Db.Database, Microsoft.Extensions.Logging.Abstractions.NullLogger<ReservationEngine>.Instance) { SweepBatchSize = 2 };
+        using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(new SweepResult(3, 3), await engine.ReleaseExpiredHoldsAsync(patience.Token));
+        Assert.Equal(ReservationStatus.Hold, (await engine.GetAsync(locked, null, None))!.Status);
+        await transaction.RollbackAsync();
+        Assert.Equal(new SweepResult(1, 1), await engine.ReleaseExpiredHoldsAsync(None));
         await AssertInvariantAsync();
     }
 
