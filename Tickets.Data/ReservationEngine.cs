@@ -34,8 +34,12 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
     /// <summary>Most live holds one user may have at once, across all events; 0 turns the cap off.</summary>
     public int MaxActiveHoldsPerUser { get; init; }
 
-    /// <summary>Share of wall time the sweeper may keep the database busy while working through a backlog.</summary>
-    public double SweepDutyCycle { get; init; } = 0.2;
+    /// <summary>
+    /// Share of wall time the sweeper may keep the database busy while working through a backlog. A tenth: with
+    /// a batch reading only what it ends, that still ends 3,000–3,500 holds/s on a saturated 2-core machine, and
+    /// concurrent holds kept 0.87–0.98 of their rate (0.68–0.84 with a fifth).
+    /// </summary>
+    public double SweepDutyCycle { get; init; } = 0.1;
 
     /// <summary>A connection for batches that run one after another (a batch queue's drain).</summary>
     internal ConnectionLane NewLane() => new(database);
