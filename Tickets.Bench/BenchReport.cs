@@ -18,7 +18,7 @@ internal sealed record BenchTarget(Uri BaseAddress, int ProcessId);
 
 internal sealed record SweepFigures(int Holds, double Seconds, double HoldsPerSecond);
 
-internal sealed class BenchReport(BenchSettings settings)
+internal sealed class BenchReport(BenchSettings settings, string commit)
 {
     // Every visit of a phase (one per round) adds to its totals: the figures are over all rounds.
     private readonly Dictionary<string, Totals> _totals = [];
@@ -241,6 +241,7 @@ internal sealed class BenchReport(BenchSettings settings)
 
     public string ToJson() => JsonSerializer.Serialize(new
     {
+        commit,
         machine = new { cores = Environment.ProcessorCount, os = System.Runtime.InteropServices.RuntimeInformation.OSDescription },
         rounds = settings.Rounds,
         secondsPerPhasePerRound = settings.Duration.TotalSeconds,

@@ -291,3 +291,37 @@ internal readonly record struct CpuSample(double Bench, double Server, double Po
         }
     }
 }
+
+/// <summary>Which code a run measured: the commit, marked when the working tree had changes on top of it.</summary>
+internal static class SourceVersion
+{
+    public static string Describe(string repositoryRoot)
+    {
+        var head = Git(repositoryRoot, "rev-parse", "--short", "HEAD");
+        if (head is null)
+        {
+            return "an unknown commit (no git)";
+        }
+        return string.IsNullOrEmpty(Git(repositoryRoot, "status", "--porcelain", "--untracked-files=no")) ? head : $"{head} with uncommitted changes";
+    }
+
+    private static string? Git(string directory, params string[] arguments)
+    {
+        try
+        {
+            var start = new ProcessStartInfo("git") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var argument in arguments)
+            {
+                start.ArgumentList.Add(argument);
+            }
+            using var git = Process.Start(start)!;
+            var output = git.StandardOutput.ReadToEnd().Trim();
+            git.WaitForExit();
+            return git.ExitCode == 0 ? output : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null; // git is not installed
+        }
+    }
+}

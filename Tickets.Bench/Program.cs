@@ -18,11 +18,12 @@ var settings = BenchSettings.Parse(args);
 using var loggerFactory = LoggerFactory.Create(l => l.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
 var root = LocalPostgres.FindRepositoryRoot() ?? throw new InvalidOperationException("Run from inside the repository.");
 
-Console.WriteLine($"Tickets benchmark: {Environment.ProcessorCount} cores, {settings.Rounds} rounds of {settings.Duration.TotalSeconds:0} s per phase " +
+var commit = SourceVersion.Describe(root);
+Console.WriteLine($"Tickets benchmark of {commit}: {Environment.ProcessorCount} cores, {settings.Rounds} rounds of {settings.Duration.TotalSeconds:0} s per phase " +
     $"(warm-up {settings.WarmUp.TotalSeconds:0} s on a phase's first round, {settings.RoundWarmUp.TotalSeconds:0} s after), connections {string.Join("/", settings.Connections)}");
 var connectionString = await BenchDatabase.ResetAsync(loggerFactory);
 await using var dataSource = NpgsqlDataSource.Create(connectionString);
-var report = new BenchReport(settings);
+var report = new BenchReport(settings, commit);
 
 // Both servers run for the whole benchmark (one process per hold mode, each on its own port and hot event), so
 // that the phases can be interleaved: every phase once per round, rounds one after another. The ratios compare
