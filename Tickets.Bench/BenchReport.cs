@@ -48,8 +48,7 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
         totals.Add(latencies, statuses, seconds, cpu);
         Console.WriteLine($"{name,-16} round {totals.Rounds.Count}: {latencies.Count / seconds,10:N0} req/s  " +
             $"cpu load/server/pg {Share(cpu.Bench, seconds):N0}/{Share(cpu.Server, seconds):N0}/{Share(cpu.Postgres, seconds):N0}% " +
-            $"({Micros(cpu.Bench)}/{Micros(cpu.Server)}/{Micros(cpu.Postgres)} µs/req)  {Statuses(statuses)}");
-        string Micros(double cpuSeconds) => latencies.Count == 0 ? "-" : (cpuSeconds * 1e6 / latencies.Count).ToString("N0", CultureInfo.InvariantCulture);
+            $"({Micros(cpu.Bench, latencies.Count):N0}/{Micros(cpu.Server, latencies.Count):N0}/{Micros(cpu.Postgres, latencies.Count):N0} µs/req)  {Statuses(statuses)}");
         if (statuses.Keys.Any(s => s is 500 or 0))
         {
             Failures.Add($"{name}: {Statuses(statuses)} (a 500 or a failed request)");
@@ -59,6 +58,9 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
 
     /// <summary>Share of the machine's cores a process used, in percent.</summary>
     private static double Share(double cpuSeconds, double seconds) => 100 * cpuSeconds / seconds / Environment.ProcessorCount;
+
+    /// <summary>A process's CPU time per request, in microseconds.</summary>
+    private static double Micros(double cpuSeconds, long requests) => requests == 0 ? double.NaN : cpuSeconds * 1e6 / requests;
 
     private sealed class Totals(string name, string description, int connections)
     {
@@ -91,8 +93,7 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
             return new PhaseResult(name, description, connections, sorted.Count, _seconds, sorted.Count / _seconds,
                 Percentile(0.50), Percentile(0.90), Percentile(0.99), Percentile(1.0), _statuses,
                 Share(_cpu.Bench, _seconds), Share(_cpu.Server, _seconds), Share(_cpu.Postgres, _seconds),
-                PerRequest(_cpu.Bench), PerRequest(_cpu.Server), PerRequest(_cpu.Postgres), [.. Rounds]);
-            double PerRequest(double cpuSeconds) => sorted.Count == 0 ? double.NaN : cpuSeconds * 1e6 / sorted.Count;
+                Micros(_cpu.Bench, sorted.Count), Micros(_cpu.Server, sorted.Count), Micros(_cpu.Postgres, sorted.Count), [.. Rounds]);
         }
     }
 
