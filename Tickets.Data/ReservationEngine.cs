@@ -972,7 +972,8 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
         {
             return (null, new SweepResult(0, 0));
         }
-        var eventIds = candidates.Select(c => c.EventId).Distinct().Order().Take(SweepMaxEvents).ToArray();
+        // The events of the oldest holds first (the candidates come in expiry order), then locked in id order.
+        var eventIds = candidates.Select(c => c.EventId).Distinct().Take(SweepMaxEvents).Order().ToArray();
         var chosen = eventIds.ToHashSet();
         var ids = candidates.Where(c => chosen.Contains(c.EventId)).Select(c => c.Id).ToArray();
         const string lockSql = """
