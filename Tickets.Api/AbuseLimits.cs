@@ -23,8 +23,9 @@ public sealed class RateLimitOptions
     public int MaxActiveHoldsPerUser { get; set; } = 20;
 
     /// <summary>
-    /// Take the client address from the last X-Forwarded-For entry (the one the platform's front end appends).
-    /// On where such a front end always sets it (Azure Functions); off for a server exposed directly.
+    /// Take the client address from the last X-Forwarded-For entry: for Tickets.Server behind exactly one reverse
+    /// proxy that appends the address it saw. Off for a server exposed directly, and always off in the Functions
+    /// app, whose worker has already moved that entry into the connection's address.
     /// </summary>
     public bool TrustForwardedFor { get; set; }
 }

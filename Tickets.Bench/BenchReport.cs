@@ -27,6 +27,7 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
     public SortedDictionary<int, List<double>> Pgbench { get; } = [];
     public Dictionary<string, double> PeakRssMb { get; } = [];
     public SweepFigures? Sweep { get; set; }
+    public List<StartupFigures> Startup { get; set; } = [];
     public List<string> Failures { get; } = [];
     public List<(string Goal, double Value, string Target, bool Met, double[] Rounds)> Goals { get; } = [];
 
@@ -202,6 +203,10 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
             v => v >= 0.8, [during / before, during / after]);
         Goal($"holds/s just after the sweep ÷ just before it, at {low}", after / before, "≥ 0.8", v => v >= 0.8);
         Goal("server peak RSS, batched run (MB)", PeakRssMb.GetValueOrDefault("Batched", double.NaN), "≤ 400", v => v <= 400);
+        foreach (var worker in Startup.Where(s => s.Host == "Functions worker"))
+        {
+            Goal($"Functions worker: start to first hold answered, median ms ({worker.Build})", worker.MedianHoldMs, "≤ 1000", v => v <= 1000);
+        }
 
         var text = new StringBuilder();
         text.AppendLine();
@@ -225,6 +230,13 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
             text.AppendLine(CultureInfo.InvariantCulture, $"Sweeper (one, as in production; the server's timer is off for the run): released {sweep.Holds:N0} expired holds in {sweep.Seconds:N1} s ({sweep.HoldsPerSecond:N0}/s) while holds continued.");
         }
         text.AppendLine(CultureInfo.InvariantCulture, $"Server peak RSS: {string.Join(", ", PeakRssMb.Select(kv => $"{kv.Key} {kv.Value:N0} MB"))}");
+        if (Startup.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("Start-up, from starting the process (for Functions: the worker process, under the stand-in host) to its first answers:");
+            text.AppendLine();
+            text.Append(StartupPhase.Table(Startup));
+        }
         text.AppendLine();
         text.AppendLine("| goal | measured | target | met | per round (sweep: ÷ before, ÷ after) |");
         text.AppendLine("|---|---:|---|---|---|");
@@ -251,6 +263,7 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
         phases = Phases,
         pgbench = Pgbench.ToDictionary(kv => kv.Key, kv => new { mean = kv.Value.Average(), rounds = kv.Value }),
         sweep = Sweep,
+        startup = Startup.Select(s => new { s.Host, s.Build, s.LiveMs, s.HoldMs, s.MedianLiveMs, s.MedianHoldMs }),
         peakRssMb = PeakRssMb,
         goals = Goals.Select(g => new { g.Goal, g.Value, g.Target, g.Met, g.Rounds }),
         failures = Failures,

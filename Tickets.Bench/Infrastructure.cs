@@ -9,10 +9,11 @@ using Tickets.Data;
 namespace Tickets.Bench;
 
 internal sealed record BenchSettings(
-    TimeSpan Duration, TimeSpan WarmUp, int Rounds, int[] Connections, string? Out, bool SkipPgbench, IReadOnlySet<string> Phases, int SweepHolds)
+    TimeSpan Duration, TimeSpan WarmUp, int Rounds, int[] Connections, string? Out, bool SkipPgbench, IReadOnlySet<string> Phases, int SweepHolds,
+    int Starts)
 {
     /// <summary>Every phase, in the order they run in a round (pgbench after them); <c>--phases</c> picks some for a quicker look.</summary>
-    public static readonly string[] AllPhases = ["direct", "live", "hold", "keyed", "spread", "confirm", "sweep"];
+    public static readonly string[] AllPhases = ["startup", "direct", "live", "hold", "keyed", "spread", "confirm", "sweep"];
 
     /// <summary>
     /// Warm-up of a phase in the rounds after its first: the server's code is optimized by then, so this only
@@ -35,6 +36,7 @@ internal sealed record BenchSettings(
         string? output = null;
         var skipPgbench = false;
         var sweepHolds = 100_000;
+        var starts = 10;
         IReadOnlySet<string> phases = AllPhases.ToHashSet();
         for (var i = 0; i < args.Length; i++)
         {
@@ -47,6 +49,7 @@ internal sealed record BenchSettings(
                 case "--out": output = args[++i]; break;
                 case "--skip-pgbench": skipPgbench = true; break;
                 case "--sweep-holds": sweepHolds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--starts": starts = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--phases":
                     phases = args[++i].Split(',').ToHashSet();
                     if (phases.Except(AllPhases).FirstOrDefault() is { } unknown)
@@ -54,14 +57,14 @@ internal sealed record BenchSettings(
                         throw new ArgumentException($"Unknown phase {unknown}; phases are {string.Join(",", AllPhases)}");
                     }
                     break;
-                default: throw new ArgumentException($"Unknown argument {args[i]}. Use --duration S --warmup S --rounds N --connections 64,256 --out FILE --skip-pgbench --sweep-holds N --phases {string.Join(",", AllPhases)}");
+                default: throw new ArgumentException($"Unknown argument {args[i]}. Use --duration S --warmup S --rounds N --connections 64,256 --out FILE --skip-pgbench --sweep-holds N --starts N --phases {string.Join(",", AllPhases)}");
             }
         }
-        if (rounds < 1 || duration < TimeSpan.FromSeconds(1) || sweepHolds < 1)
+        if (rounds < 1 || duration < TimeSpan.FromSeconds(1) || sweepHolds < 1 || starts < 1)
         {
-            throw new ArgumentException("--rounds and --sweep-holds must be at least 1, --duration at least 1 s (pgbench counts whole seconds).");
+            throw new ArgumentException("--rounds, --sweep-holds and --starts must be at least 1, --duration at least 1 s (pgbench counts whole seconds).");
         }
-        return new BenchSettings(duration, warmUp, rounds, connections, output, skipPgbench, phases, sweepHolds);
+        return new BenchSettings(duration, warmUp, rounds, connections, output, skipPgbench, phases, sweepHolds, starts);
     }
 }
 

@@ -25,6 +25,18 @@ var connectionString = await BenchDatabase.ResetAsync(loggerFactory);
 await using var dataSource = NpgsqlDataSource.Create(connectionString);
 var report = new BenchReport(settings, commit);
 
+// Start-up first, while nothing else runs: each start is a new process, as a cold start on a consumption plan.
+if (settings.Runs("startup"))
+{
+    var builds = new Dictionary<string, string> { ["Release build"] = Path.Combine(root, "Tickets.Functions", "bin", "Release", "net10.0") };
+    var readyToRun = Path.Combine(root, "Tickets.Functions", "bin", "publish-r2r");
+    if (File.Exists(Path.Combine(readyToRun, "Tickets.Functions.dll")))
+    {
+        builds["ReadyToRun publish"] = readyToRun;
+    }
+    report.Startup = await StartupPhase.RunAsync(root, connectionString, dataSource, settings.Starts, builds);
+}
+
 // Both servers run for the whole benchmark (one process per hold mode, each on its own port and hot event), so
 // that the phases can be interleaved: every phase once per round, rounds one after another. The ratios compare
 // figures taken within the same few minutes, not at moments far apart on a machine whose speed drifts.

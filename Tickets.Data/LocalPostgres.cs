@@ -258,19 +258,22 @@ public sealed class LocalPostgres
     }
 
     /// <summary>
-    /// <c>.local/postgres</c> in the repository when it can be found and, under root, reached by the postgres
-    /// user; otherwise a folder under /var/tmp named after the repository path.
+    /// <c>.local/{name}</c> in the repository when it can be found and, under root, reached by the postgres
+    /// user (initdb runs as postgres); otherwise a folder under /var/tmp named after the repository path, as in a
+    /// clone inside a private (mode 700) home.
     /// </summary>
-    private static string DefaultDataDirectory()
+    public static string DataDirectoryFor(string name)
     {
         var root = FindRepositoryRoot();
         if (root is not null && (!IsRoot || IsTraversableByOthers(root)))
         {
-            return Path.Combine(root, ".local", "postgres");
+            return Path.Combine(root, ".local", name);
         }
         var key = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(root ?? Environment.CurrentDirectory)))[..12];
-        return Path.Combine("/var/tmp", $"tickets-postgres-{key}");
+        return Path.Combine("/var/tmp", $"tickets-{name}-{key}");
     }
+
+    private static string DefaultDataDirectory() => DataDirectoryFor("postgres");
 
     public static string? FindRepositoryRoot()
     {

@@ -1,4 +1,5 @@
 using Azure.Monitor.OpenTelemetry.Exporter;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,8 +23,10 @@ if (!string.IsNullOrEmpty(builder.Configuration[AppSettingNames.AppInsightsConne
         .AddMeter(TicketsMetrics.MeterName)
         .AddAzureMonitorMetricExporter());
 }
-// Behind the Functions front end the connection's address is the platform's; the client's is the last
-// X-Forwarded-For entry, which the front end appends.
-builder.Services.PostConfigure<RateLimitOptions>(o => o.TrustForwardedFor = true);
+// The worker's ASP.NET Core integration has already applied the X-Forwarded-For entry the Functions host
+// appended (one hop) to the connection's address; what is left of the header is whatever the client claimed.
+builder.Services.PostConfigure<RateLimitOptions>(o => o.TrustForwardedFor = false);
+// The same web server settings as Tickets.Server for the worker's Kestrel, which the host forwards requests to.
+builder.Services.Configure<KestrelServerOptions>(KestrelDefaults.Apply);
 
 builder.Build().Run();

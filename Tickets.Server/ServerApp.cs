@@ -13,13 +13,7 @@ public static class ServerApp
     public static async Task<WebApplication> BuildAsync(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateBuilder(args);
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.AddServerHeader = false;
-            // The API refuses bodies over ApiJson.MaxBodyBytes with a 413 problem itself; Kestrel's own, larger
-            // limit only cuts off abuse, so a moderately oversized request still gets a readable answer.
-            k.Limits.MaxRequestBodySize = 2 * 1024 * 1024;
-        });
+        builder.WebHost.ConfigureKestrel(KestrelDefaults.Apply);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
         {
             builder.WebHost.UseUrls(DefaultUrl);

@@ -4,36 +4,41 @@ using Tickets.Api;
 
 namespace Tickets.Tests;
 
-/// <summary>A server with low limits; each test poses as its own client address (X-Forwarded-For is trusted here).</summary>
-public sealed class LowLimitsFixture : IAsyncLifetime
+/// <summary>A host with low limits. Each test is its own client address: its connections come from an address of
+/// the loopback range of its own, which is what the server sees and what the Functions host forwards.</summary>
+public sealed class LowLimitsFixture<THost> : IAsyncLifetime where THost : ApiHost, new()
 {
-    public ServerFixture Server { get; } = new();
+    public THost Host { get; } = new();
 
     public Task InitializeAsync()
     {
-        Server.Settings["RateLimits:HoldsPerUserPerSecond"] = "2";
-        Server.Settings["RateLimits:AuthPerClientPerMinute"] = "5";
-        Server.Settings["RateLimits:FailedSignInsPerEmail"] = "3";
-        Server.Settings["RateLimits:MaxActiveHoldsPerUser"] = "3";
-        Server.Settings["RateLimits:TrustForwardedFor"] = "true";
-        return Server.InitializeAsync();
+        Host.Settings["RateLimits:HoldsPerUserPerSecond"] = "2";
+        Host.Settings["RateLimits:AuthPerClientPerMinute"] = "5";
+        Host.Settings["RateLimits:FailedSignInsPerEmail"] = "3";
+        Host.Settings["RateLimits:MaxActiveHoldsPerUser"] = "3";
+        return Host.InitializeAsync();
     }
 
-    public Task DisposeAsync() => Server.DisposeAsync();
+    public Task DisposeAsync() => Host.DisposeAsync();
 }
 
-public sealed class AbuseLimitsApiTests(LowLimitsFixture fixture) : IClassFixture<LowLimitsFixture>
+public abstract class AbuseLimitsApiTests(ApiHost host, ITestOutputHelper output) : HostTests(host, output)
 {
-    private ServerFixture Server => fixture.Server;
+    public sealed class Server(LowLimitsFixture<ServerHost> fixture, ITestOutputHelper output)
+        : AbuseLimitsApiTests(fixture.Host, output), IClassFixture<LowLimitsFixture<ServerHost>>;
 
-    private HttpClient ClientAt(string address, string? token = null)
+    public sealed class Functions(LowLimitsFixture<FunctionsHost> fixture, ITestOutputHelper output)
+        : AbuseLimitsApiTests(fixture.Host, output), IClassFixture<LowLimitsFixture<FunctionsHost>>;
+
+    /// <summary>A client connecting from 127.0.1.<paramref name="address"/> (not the default 127.0.0.1 of the host's own client), claiming some other address in X-Forwarded-For.</summary>
+    private HttpClient ClientAt(int address, string? token = null)
     {
-        var client = Server.NewClient(token);
-        client.DefaultRequestHeaders.Add("X-Forwarded-For", $"203.0.113.200, {address}");
+        var client = Host.NewClient(token, IPAddress.Parse($"127.0.1.{address}"));
+        client.DefaultRequestHeaders.Add("X-Forwarded-For", $"203.0.113.{address}");
         return client;
     }
 
-    private async Task<string> GuestAsync(string address)
+    private async Task<string> GuestAsync(int address)
     {
         using var client = ClientAt(address);
         using var response = await client.PostAsync("auth/guest", null);
@@ -42,9 +47,25 @@ public sealed class AbuseLimitsApiTests(LowLimitsFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task A_client_cannot_escape_the_per_client_rate_by_claiming_other_addresses_in_X_Forwarded_For()
+    {
+        using var client = Host.NewClient(from: IPAddress.Parse("127.0.1.60"));
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 12; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "auth/guest");
+            request.Headers.Add("X-Forwarded-For", $"198.51.100.{i}");
+            using var response = await client.SendAsync(request);
+            statuses.Add(response.StatusCode);
+        }
+        Assert.Equal(5, statuses.Count(s => s == HttpStatusCode.Created));
+        Assert.Equal(7, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
+    }
+
+    [Fact]
     public async Task Auth_requests_beyond_the_per_client_rate_get_429_with_retry_after_and_other_clients_are_unaffected()
     {
-        using var client = ClientAt("198.51.100.1");
+        using var client = ClientAt(1);
         var statuses = new List<HttpStatusCode>();
         for (var i = 0; i < 8; i++)
         {
@@ -58,24 +79,24 @@ public sealed class AbuseLimitsApiTests(LowLimitsFixture fixture) : IClassFixtur
         }
         Assert.Equal(5, statuses.Count(s => s == HttpStatusCode.Created));
         Assert.Equal(3, statuses.Count(s => s == HttpStatusCode.TooManyRequests));
-        await GuestAsync("198.51.100.2");
+        await GuestAsync(2);
     }
 
     [Fact]
     public async Task Repeated_wrong_passwords_lock_the_account_out_even_for_the_right_password()
     {
         var email = $"{Guid.NewGuid():N}@example.test";
-        using (var setup = ClientAt("198.51.100.10"))
+        using (var setup = ClientAt(10))
         {
             (await setup.PostAsJsonAsync("auth/register", new { email, password = "right password" })).Dispose();
         }
         for (var i = 0; i < 3; i++)
         {
-            using var client = ClientAt($"198.51.100.{20 + i}"); // different addresses: the per-account throttle still applies
+            using var client = ClientAt(20 + i); // different addresses: the per-account throttle still applies
             using var wrong = await client.PostAsJsonAsync("auth/token", new { email, password = "wrong password" });
             await ProblemAssert.IsProblemAsync(wrong, 401, ProblemCodes.InvalidCredentials);
         }
-        using var last = ClientAt("198.51.100.30");
+        using var last = ClientAt(30);
         using var locked = await last.PostAsJsonAsync("auth/token", new { email, password = "right password" });
         await ProblemAssert.IsProblemAsync(locked, 429, ProblemCodes.TooManyRequests);
     }
@@ -83,8 +104,8 @@ public sealed class AbuseLimitsApiTests(LowLimitsFixture fixture) : IClassFixtur
     [Fact]
     public async Task A_user_with_the_maximum_of_live_holds_is_refused_another()
     {
-        var ev = await Server.CreateEventAsync(await Server.AdminTokenAsync(), new { name = "Cap", capacity = 50 });
-        using var client = ClientAt("198.51.100.40", await GuestAsync("198.51.100.40"));
+        var ev = await Host.CreateEventAsync(await Host.AdminTokenAsync(), new { name = "Cap", capacity = 50 });
+        using var client = ClientAt(40, await GuestAsync(40));
         var statuses = new List<HttpResponseMessage>();
         for (var i = 0; i < 4; i++)
         {
@@ -93,14 +114,14 @@ public sealed class AbuseLimitsApiTests(LowLimitsFixture fixture) : IClassFixtur
         Assert.Equal(3, statuses.Count(r => r.StatusCode == HttpStatusCode.Created));
         await ProblemAssert.IsProblemAsync(statuses[3], 409, ProblemCodes.LimitExceeded);
         statuses.ForEach(r => r.Dispose());
-        Assert.Equal(47, (await Server.GetEventAsync(ev.Id)).Available);
+        Assert.Equal(47, (await Host.GetEventAsync(ev.Id)).Available);
     }
 
     [Fact]
     public async Task Holds_beyond_the_per_user_rate_get_429_and_change_nothing()
     {
-        var ev = await Server.CreateEventAsync(await Server.AdminTokenAsync(), new { name = "Rate", capacity = 50 });
-        using var client = ClientAt("198.51.100.50", await GuestAsync("198.51.100.50"));
+        var ev = await Host.CreateEventAsync(await Host.AdminTokenAsync(), new { name = "Rate", capacity = 50 });
+        using var client = ClientAt(50, await GuestAsync(50));
         var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ =>
             client.PostAsJsonAsync("reservations/hold", new { eventId = ev.Id, quantity = 1 })));
 
@@ -108,7 +129,7 @@ public sealed class AbuseLimitsApiTests(LowLimitsFixture fixture) : IClassFixtur
         Assert.True(limited.Count >= 6, $"only {limited.Count} of 10 were rate limited");
         await ProblemAssert.IsProblemAsync(limited[0], 429, ProblemCodes.TooManyRequests);
         var held = responses.Count(r => r.StatusCode == HttpStatusCode.Created);
-        Assert.Equal(50 - held, (await Server.GetEventAsync(ev.Id)).Available);
+        Assert.Equal(50 - held, (await Host.GetEventAsync(ev.Id)).Available);
         foreach (var response in responses)
         {
             response.Dispose();

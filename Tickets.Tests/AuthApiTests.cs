@@ -8,19 +8,23 @@ using Tickets.Api;
 
 namespace Tickets.Tests;
 
-public sealed class AuthApiTests(ServerFixture server) : IClassFixture<ServerFixture>
+public abstract class AuthApiTests(ApiHost host, ITestOutputHelper output) : HostTests(host, output)
 {
+    public sealed class Server(ServerHost host, ITestOutputHelper output) : AuthApiTests(host, output), IClassFixture<ServerHost>;
+
+    public sealed class Functions(FunctionsHost host, ITestOutputHelper output) : AuthApiTests(host, output), IClassFixture<FunctionsHost>;
+
     [Fact]
     public async Task Register_returns_201_then_409_for_the_same_email_in_any_case()
     {
         var email = $"{Guid.NewGuid():N}@Example.test";
-        using var first = await server.Client.PostAsJsonAsync("auth/register", new { email, password = "password-1" });
+        using var first = await Host.Client.PostAsJsonAsync("auth/register", new { email, password = "password-1" });
         Assert.Equal(HttpStatusCode.Created, first.StatusCode);
         var user = await first.Content.ReadFromJsonAsync<UserResponse>();
         Assert.Equal(email, user!.Email);
         Assert.Equal("user", user.Role);
 
-        using var again = await server.Client.PostAsJsonAsync("auth/register", new { email = email.ToUpperInvariant(), password = "password-2" });
+        using var again = await Host.Client.PostAsJsonAsync("auth/register", new { email = email.ToUpperInvariant(), password = "password-2" });
         await ProblemAssert.IsProblemAsync(again, 409, ProblemCodes.EmailTaken);
     }
 
@@ -31,14 +35,14 @@ public sealed class AuthApiTests(ServerFixture server) : IClassFixture<ServerFix
     [InlineData("""{"password":"password-1"}""")]
     public async Task Register_refuses_invalid_credentials_with_400(string body)
     {
-        using var response = await server.Client.PostAsync("auth/register", new StringContent(body, Encoding.UTF8, "application/json"));
+        using var response = await Host.Client.PostAsync("auth/register", new StringContent(body, Encoding.UTF8, "application/json"));
         await ProblemAssert.IsProblemAsync(response, 400, ProblemCodes.InvalidRequest);
     }
 
     [Fact]
     public async Task Register_refuses_a_client_chosen_role()
     {
-        using var response = await server.Client.PostAsync("auth/register", new StringContent(
+        using var response = await Host.Client.PostAsync("auth/register", new StringContent(
             """{"email":"x@y.z","password":"password-1","role":"admin"}""", Encoding.UTF8, "application/json"));
         await ProblemAssert.IsProblemAsync(response, 400, ProblemCodes.InvalidJson);
     }
@@ -47,29 +51,29 @@ public sealed class AuthApiTests(ServerFixture server) : IClassFixture<ServerFix
     public async Task Token_accepts_json_and_oauth_form_and_refuses_a_wrong_password_with_401()
     {
         var email = $"{Guid.NewGuid():N}@example.test";
-        (await server.Client.PostAsJsonAsync("auth/register", new { email, password = "password-1" })).Dispose();
+        (await Host.Client.PostAsJsonAsync("auth/register", new { email, password = "password-1" })).Dispose();
 
-        using var json = await server.Client.PostAsJsonAsync("auth/token", new { email, password = "password-1" });
+        using var json = await Host.Client.PostAsJsonAsync("auth/token", new { email, password = "password-1" });
         Assert.Equal(HttpStatusCode.OK, json.StatusCode);
         var token = await json.Content.ReadFromJsonAsync<IssuedToken>();
         Assert.Equal("Bearer", token!.TokenType);
         Assert.Equal(3600, token.ExpiresIn);
 
-        using var form = await server.Client.PostAsync("auth/token", new FormUrlEncodedContent(
+        using var form = await Host.Client.PostAsync("auth/token", new FormUrlEncodedContent(
             new Dictionary<string, string> { ["username"] = email, ["password"] = "password-1" }));
         Assert.Equal(HttpStatusCode.OK, form.StatusCode);
 
-        using var wrong = await server.Client.PostAsJsonAsync("auth/token", new { email, password = "password-2" });
+        using var wrong = await Host.Client.PostAsJsonAsync("auth/token", new { email, password = "password-2" });
         await ProblemAssert.IsProblemAsync(wrong, 401, ProblemCodes.InvalidCredentials);
-        using var unknown = await server.Client.PostAsJsonAsync("auth/token", new { email = "nobody@example.test", password = "password-1" });
+        using var unknown = await Host.Client.PostAsJsonAsync("auth/token", new { email = "nobody@example.test", password = "password-1" });
         await ProblemAssert.IsProblemAsync(unknown, 401, ProblemCodes.InvalidCredentials);
     }
 
     [Fact]
     public async Task Guest_gets_a_token_that_can_list_its_reservations()
     {
-        var token = await server.GuestTokenAsync();
-        using var client = server.NewClient(token);
+        var token = await Host.GuestTokenAsync();
+        using var client = Host.NewClient(token);
         var page = await client.GetFromJsonAsync<Page<ReservationResponse>>("reservations");
         Assert.Empty(page!.Items);
     }
@@ -77,7 +81,7 @@ public sealed class AuthApiTests(ServerFixture server) : IClassFixture<ServerFix
     public static TheoryData<string> ForgedTokens()
     {
         var now = DateTime.UtcNow;
-        string Sign(string key, string issuer = ServerFixture.Issuer, string audience = ServerFixture.Audience,
+        string Sign(string key, string issuer = ApiHost.Issuer, string audience = ApiHost.Audience,
             DateTime? expires = null, string alg = SecurityAlgorithms.HmacSha256, string role = "admin") =>
             new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
             {
@@ -89,18 +93,18 @@ public sealed class AuthApiTests(ServerFixture server) : IClassFixture<ServerFix
                 Claims = new Dictionary<string, object> { ["sub"] = Guid.NewGuid().ToString(), ["role"] = role },
                 SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(key)), alg),
             });
-        var valid = Sign(ServerFixture.SigningKey);
+        var valid = Sign(ApiHost.SigningKey);
         var parts = valid.Split('.');
         static string B64(string s) => Base64UrlEncoder.Encode(s);
         var payload = JsonDocument.Parse(Base64UrlEncoder.Decode(parts[1])).RootElement.GetRawText();
         return new TheoryData<string>
         {
             Sign("a-completely-different-signing-key-0123456789-abcdef"),
-            Sign(ServerFixture.SigningKey, audience: "someone-else"),
-            Sign(ServerFixture.SigningKey, issuer: "someone-else"),
-            Sign(ServerFixture.SigningKey, expires: now.AddMinutes(-5)),
-            Sign(ServerFixture.SigningKey, alg: SecurityAlgorithms.HmacSha512),
-            Sign(ServerFixture.SigningKey, role: "superuser"),
+            Sign(ApiHost.SigningKey, audience: "someone-else"),
+            Sign(ApiHost.SigningKey, issuer: "someone-else"),
+            Sign(ApiHost.SigningKey, expires: now.AddMinutes(-5)),
+            Sign(ApiHost.SigningKey, alg: SecurityAlgorithms.HmacSha512),
+            Sign(ApiHost.SigningKey, role: "superuser"),
             $"{B64("""{"alg":"none","typ":"JWT"}""")}.{parts[1]}.",
             $"{B64("""{"alg":"none","typ":"JWT"}""")}.{parts[1]}",
             $"{parts[0]}.{B64(payload.Replace("\"admin\"", "\"user\"", StringComparison.Ordinal))}.{parts[2]}",
@@ -116,7 +120,7 @@ public sealed class AuthApiTests(ServerFixture server) : IClassFixture<ServerFix
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "reservations");
         request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
-        using var response = await server.Client.SendAsync(request);
+        using var response = await Host.Client.SendAsync(request);
         await ProblemAssert.IsProblemAsync(response, 401, ProblemCodes.Unauthorized);
         Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
     }
@@ -124,11 +128,11 @@ public sealed class AuthApiTests(ServerFixture server) : IClassFixture<ServerFix
     [Fact]
     public async Task Missing_token_gets_401_and_a_user_token_on_an_admin_route_gets_403()
     {
-        using var anonymous = await server.Client.PostAsJsonAsync("events", new { name = "x", capacity = 1 });
+        using var anonymous = await Host.Client.PostAsJsonAsync("events", new { name = "x", capacity = 1 });
         await ProblemAssert.IsProblemAsync(anonymous, 401, ProblemCodes.Unauthorized);
 
-        var (_, token) = await server.UserAsync();
-        using var client = server.NewClient(token);
+        var (_, token) = await Host.UserAsync();
+        using var client = Host.NewClient(token);
         using var user = await client.PostAsJsonAsync("events", new { name = "x", capacity = 1 });
         await ProblemAssert.IsProblemAsync(user, 403, ProblemCodes.Forbidden);
     }

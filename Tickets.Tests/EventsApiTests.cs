@@ -5,20 +5,24 @@ using Tickets.Api;
 
 namespace Tickets.Tests;
 
-public sealed class EventsApiTests(ServerFixture server) : IClassFixture<ServerFixture>
+public abstract class EventsApiTests(ApiHost host, ITestOutputHelper output) : HostTests(host, output)
 {
+    public sealed class Server(ServerHost host, ITestOutputHelper output) : EventsApiTests(host, output), IClassFixture<ServerHost>;
+
+    public sealed class Functions(FunctionsHost host, ITestOutputHelper output) : EventsApiTests(host, output), IClassFixture<FunctionsHost>;
+
     [Fact]
     public async Task Admin_creates_an_event_with_a_location_and_anyone_can_read_it()
     {
-        var admin = await server.AdminTokenAsync();
-        using var client = server.NewClient(admin);
+        var admin = await Host.AdminTokenAsync();
+        using var client = Host.NewClient(admin);
         using var response = await client.PostAsJsonAsync("events", new { name = "  Concert  ", capacity = 50, maxTicketsPerUser = 4, holdSeconds = 120 });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var created = await response.Content.ReadFromJsonAsync<EventResponse>();
         Assert.Equal($"/api/events/{created!.Id}", response.Headers.Location!.OriginalString);
         Assert.Equal(("Concert", 50, 50, 0, 0, 4, 120), (created.Name, created.Capacity, created.Available, created.Held, created.Confirmed, created.MaxTicketsPerUser, created.HoldSeconds));
 
-        var read = await server.GetEventAsync(created.Id);
+        var read = await Host.GetEventAsync(created.Id);
         Assert.Equal(created, read);
     }
 
@@ -34,7 +38,7 @@ public sealed class EventsApiTests(ServerFixture server) : IClassFixture<ServerF
     [InlineData("""{"name":"x","capacity":10,"salesOpensAt":"2030-01-02T00:00:00Z","salesClosesAt":"2030-01-01T00:00:00Z"}""")]
     public async Task Create_refuses_invalid_events_with_400(string body)
     {
-        using var client = server.NewClient(await server.AdminTokenAsync());
+        using var client = Host.NewClient(await Host.AdminTokenAsync());
         using var response = await client.PostAsync("events", new StringContent(body, Encoding.UTF8, "application/json"));
         await ProblemAssert.IsProblemAsync(response, 400, ProblemCodes.InvalidRequest);
     }
@@ -42,17 +46,17 @@ public sealed class EventsApiTests(ServerFixture server) : IClassFixture<ServerF
     [Fact]
     public async Task List_pages_with_an_opaque_cursor_until_the_end()
     {
-        var admin = await server.AdminTokenAsync();
+        var admin = await Host.AdminTokenAsync();
         var ids = new HashSet<Guid>();
         for (var i = 0; i < 5; i++)
         {
-            ids.Add((await server.CreateEventAsync(admin, new { name = $"E{i}", capacity = 1 })).Id);
+            ids.Add((await Host.CreateEventAsync(admin, new { name = $"E{i}", capacity = 1 })).Id);
         }
         var seen = new List<Guid>();
         string? cursor = null;
         do
         {
-            var page = await server.Client.GetFromJsonAsync<Page<EventResponse>>($"events?limit=2{(cursor is null ? "" : "&cursor=" + cursor)}");
+            var page = await Host.Client.GetFromJsonAsync<Page<EventResponse>>($"events?limit=2{(cursor is null ? "" : "&cursor=" + cursor)}");
             Assert.True(page!.Items.Count <= 2);
             seen.AddRange(page.Items.Select(e => e.Id));
             cursor = page.NextCursor;
@@ -61,9 +65,9 @@ public sealed class EventsApiTests(ServerFixture server) : IClassFixture<ServerF
         Assert.Subset(seen.ToHashSet(), ids);
         Assert.Equal(seen.Count, seen.Distinct().Count());
 
-        using var bad = await server.Client.GetAsync("events?limit=0");
+        using var bad = await Host.Client.GetAsync("events?limit=0");
         await ProblemAssert.IsProblemAsync(bad, 400, ProblemCodes.InvalidRequest);
-        using var badCursor = await server.Client.GetAsync("events?cursor=' or 1=1 --");
+        using var badCursor = await Host.Client.GetAsync("events?cursor=' or 1=1 --");
         await ProblemAssert.IsProblemAsync(badCursor, 400, ProblemCodes.InvalidRequest);
     }
 
@@ -73,19 +77,19 @@ public sealed class EventsApiTests(ServerFixture server) : IClassFixture<ServerF
     [InlineData("1;drop table events")]
     public async Task Get_unknown_or_malformed_id_returns_404(string id)
     {
-        using var response = await server.Client.GetAsync($"events/{Uri.EscapeDataString(id)}");
+        using var response = await Host.Client.GetAsync($"events/{Uri.EscapeDataString(id)}");
         await ProblemAssert.IsProblemAsync(response, 404, ProblemCodes.EventNotFound);
     }
 
     [Fact]
     public async Task Patch_changes_fields_clears_with_null_and_never_takes_capacity_below_committed()
     {
-        var admin = await server.AdminTokenAsync();
-        var ev = await server.CreateEventAsync(admin, new { name = "Patch me", capacity = 10, maxTicketsPerUser = 5 });
-        using var buyer = server.NewClient(await server.GuestTokenAsync());
+        var admin = await Host.AdminTokenAsync();
+        var ev = await Host.CreateEventAsync(admin, new { name = "Patch me", capacity = 10, maxTicketsPerUser = 5 });
+        using var buyer = Host.NewClient(await Host.GuestTokenAsync());
         (await buyer.PostAsJsonAsync("reservations/hold", new { eventId = ev.Id, quantity = 4 })).Dispose();
 
-        using var client = server.NewClient(admin);
+        using var client = Host.NewClient(admin);
         using var ok = await client.PatchAsync($"events/{ev.Id}", Json("""{"name":"Patched","capacity":6,"maxTicketsPerUser":null}"""));
         Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         var patched = await ok.Content.ReadFromJsonAsync<EventResponse>();
@@ -100,7 +104,7 @@ public sealed class EventsApiTests(ServerFixture server) : IClassFixture<ServerF
         using var unknown = await client.PatchAsync($"events/{Guid.NewGuid()}", Json("""{"capacity":3}"""));
         await ProblemAssert.IsProblemAsync(unknown, 404, ProblemCodes.EventNotFound);
 
-        var after = await server.GetEventAsync(ev.Id);
+        var after = await Host.GetEventAsync(ev.Id);
         Assert.Equal((6, 2, 4, 0), (after.Capacity, after.Available, after.Held, after.Confirmed));
     }
 

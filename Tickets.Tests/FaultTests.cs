@@ -7,7 +7,6 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Tickets.Api;
 using Tickets.Data;
-using Xunit.Abstractions;
 
 namespace Tickets.Tests;
 
@@ -17,70 +16,34 @@ namespace Tickets.Tests;
 /// </summary>
 public sealed class FaultFixture : IAsyncLifetime
 {
-    public LocalPostgres Postgres { get; private set; } = null!;
-    public ServerFixture Server { get; } = new();
+    private PrivateCluster _cluster = null!;
+
+    public LocalPostgres Postgres => _cluster.Postgres;
+    public ServerHost Server { get; } = new();
     public NpgsqlDataSource DataSource { get; private set; } = null!;
     public Database Database { get; private set; } = null!;
 
     public async Task InitializeAsync()
     {
-        var connectionString = await StartClusterAsync();
-        var verifier = new NpgsqlConnectionStringBuilder(connectionString) { ApplicationName = "tickets-tests", Timeout = 2 };
+        _cluster = await PrivateCluster.StartAsync("faults", "tickets_faults");
+        var verifier = new NpgsqlConnectionStringBuilder(_cluster.ConnectionString) { ApplicationName = "tickets-tests", Timeout = 2 };
         DataSource = NpgsqlDataSource.Create(verifier.ConnectionString);
         Database = new Database(DataSource, NullLogger<Database>.Instance);
-        await Migrator.MigrateAsync(DataSource, NullLogger.Instance, CancellationToken.None);
-        Server.Settings["ConnectionStrings:Tickets"] = connectionString;
+        Server.Settings["ConnectionStrings:Tickets"] = _cluster.ConnectionString;
         Server.Settings["RateLimits:MaxActiveHoldsPerUser"] = "0";
         await Server.InitializeAsync();
-    }
-
-    /// <summary>
-    /// A new cluster on a port that is free right now. Ports come from the kernel (bind to port 0), and a start
-    /// that loses the race for the port to some other socket is retried on another one.
-    /// </summary>
-    private async Task<string> StartClusterAsync()
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            int port;
-            using (var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0))
-            {
-                probe.Start();
-                port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            }
-            Postgres = new LocalPostgres(NullLogger.Instance, Path.Combine(Repository.Root, ".local", $"postgres-faults-{Guid.NewGuid():N}"), port);
-            try
-            {
-                return await Postgres.EnsureStartedAsync("tickets_faults");
-            }
-            catch (InvalidOperationException) when (attempt < 3)
-            {
-                DeleteCluster();
-            }
-        }
-    }
-
-    private void DeleteCluster()
-    {
-        if (Directory.Exists(Postgres.DataDirectory))
-        {
-            Directory.Delete(Postgres.DataDirectory, recursive: true);
-        }
-        File.Delete(Postgres.DataDirectory + ".lock");
     }
 
     public async Task DisposeAsync()
     {
         await Server.DisposeAsync();
         await DataSource.DisposeAsync();
-        await Postgres.StopAsync("immediate");
-        DeleteCluster();
+        await _cluster.DisposeAsync();
     }
 
     public async Task<Guid> GuestAsync() => (await new UserStore(Database).CreateAsync(null, null, Roles.Guest, CancellationToken.None))!.Id;
 
-    public string TokenFor(Guid userId, string role = Roles.Guest) =>
-        ((TokenService)Server.Services.GetService(typeof(TokenService))!).Issue(userId, role).AccessToken;
+    public string TokenFor(Guid userId, string role = Roles.Guest) => Server.Tokens.Issue(userId, role).AccessToken;
 
     public async Task<Guid> EventAsync(int capacity) =>
         (await new EventStore(Database).CreateAsync(new NewEvent($"Faults {Guid.NewGuid():N}", capacity), CancellationToken.None)).Id;

@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Text.Json;
 using NCrontab;
 using Tickets.Api;
+using Tickets.Tests.StandInHost;
 
 namespace Tickets.Tests;
 
@@ -55,22 +55,7 @@ public sealed class FunctionsAppTests
 
     private static JsonElement[] BuildAndReadMetadata()
     {
-        // Same configuration as this test assembly, so after scripts/test.sh this is an up-to-date no-op build.
-        var configuration = typeof(FunctionsAppTests).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyConfigurationAttribute), false)
-            .Cast<System.Reflection.AssemblyConfigurationAttribute>().Single().Configuration;
-        var project = Path.Combine(Repository.Root, "Tickets.Functions", "Tickets.Functions.csproj");
-        using var build = Process.Start(new ProcessStartInfo("dotnet", ["build", project, "-c", configuration, "-nologo", "-v", "quiet"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var output = build.StandardOutput.ReadToEndAsync();
-        var error = build.StandardError.ReadToEndAsync();
-        build.WaitForExit();
-        Assert.True(build.ExitCode == 0, $"Building Tickets.Functions failed:\n{output.Result}\n{error.Result}");
-
-        var metadata = Path.Combine(Repository.Root, "Tickets.Functions", "bin", configuration, "net10.0", "functions.metadata");
-        using var document = JsonDocument.Parse(File.ReadAllText(metadata));
+        using var document = JsonDocument.Parse(File.ReadAllText(Path.Combine(FunctionsBuild.OutputDirectory, "functions.metadata")));
         return document.RootElement.EnumerateArray().Select(e => e.Clone()).ToArray();
     }
 }

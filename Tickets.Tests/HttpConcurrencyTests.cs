@@ -5,14 +5,18 @@ using Tickets.Api;
 
 namespace Tickets.Tests;
 
-public sealed class HttpConcurrencyTests(ServerFixture server) : IClassFixture<ServerFixture>
+public abstract class HttpConcurrencyTests(ApiHost host, ITestOutputHelper output) : HostTests(host, output)
 {
+    public sealed class Server(ServerHost host, ITestOutputHelper output) : HttpConcurrencyTests(host, output), IClassFixture<ServerHost>;
+
+    public sealed class Functions(FunctionsHost host, ITestOutputHelper output) : HttpConcurrencyTests(host, output), IClassFixture<FunctionsHost>;
+
     [Fact]
     public async Task Three_hundred_concurrent_holds_over_http_sell_exactly_the_hundred_seats()
     {
-        var ev = await server.CreateEventAsync(await server.AdminTokenAsync(), new { name = "Hot", capacity = 100 });
-        var tokens = await Task.WhenAll(Enumerable.Range(0, 300).Select(_ => server.GuestTokenAsync()));
-        var clients = tokens.Select(t => server.NewClient(t)).ToList();
+        var ev = await Host.CreateEventAsync(await Host.AdminTokenAsync(), new { name = "Hot", capacity = 100 });
+        var tokens = await Task.WhenAll(Enumerable.Range(0, 300).Select(_ => Host.GuestTokenAsync()));
+        var clients = tokens.Select(t => Host.NewClient(t)).ToList();
         using var start = new ManualResetEventSlim();
 
         var responses = await Task.WhenAll(clients.Select(client => Task.Run(async () =>
@@ -27,35 +31,41 @@ public sealed class HttpConcurrencyTests(ServerFixture server) : IClassFixture<S
         var results = responses.Where(r => r.Item1 != HttpStatusCode.Continue).ToList();
         Assert.Equal(100, results.Count(r => r.Item1 == HttpStatusCode.Created));
         Assert.All(results.Where(r => r.Item1 != HttpStatusCode.Created), r => Assert.Equal((HttpStatusCode.Conflict, ProblemCodes.SoldOut), (r.Item1, r.Item2)));
-        var after = await server.GetEventAsync(ev.Id);
+        var after = await Host.GetEventAsync(ev.Id);
         Assert.Equal((0, 100, 0), (after.Available, after.Held, after.Confirmed));
-        await using var connection = await server.Db.DataSource.OpenConnectionAsync();
+        await using var connection = await Host.Db.DataSource.OpenConnectionAsync();
         Assert.Equal(100, await connection.ExecuteScalarAsync<int>(
             "select coalesce(sum(quantity), 0)::int from reservations where event_id = @Id and status = 'HOLD'", new { ev.Id }));
     }
 }
 
-public sealed class TimerApiTests(ServerFixture server) : IClassFixture<ServerFixture>
+public abstract class TimerApiTests(ApiHost host, ITestOutputHelper output) : HostTests(host, output)
 {
+    public sealed class Server(ServerHost host, ITestOutputHelper output) : TimerApiTests(host, output), IClassFixture<ServerHost>;
+
+    public sealed class Functions(FunctionsHost host, ITestOutputHelper output) : TimerApiTests(host, output), IClassFixture<FunctionsHost>;
+
     [Fact]
     public async Task The_sweep_timer_expires_a_lapsed_hold_and_puts_its_seats_back_without_any_request()
     {
-        var ev = await server.CreateEventAsync(await server.AdminTokenAsync(), new { name = "Timer", capacity = 5 });
-        using var client = server.NewClient(await server.GuestTokenAsync());
+        var ev = await Host.CreateEventAsync(await Host.AdminTokenAsync(), new { name = "Timer", capacity = 5 });
+        using var client = Host.NewClient(await Host.GuestTokenAsync());
         using var hold = await client.PostAsJsonAsync("reservations/hold", new { eventId = ev.Id, quantity = 2 });
         var held = await hold.Content.ReadFromJsonAsync<ReservationResponse>();
-        await using (var connection = await server.Db.DataSource.OpenConnectionAsync())
+        await using (var connection = await Host.Db.DataSource.OpenConnectionAsync())
         {
             await connection.ExecuteAsync("update reservations set expires_at = now() - interval '1 second' where id = @Id", new { held!.Id });
         }
 
-        // The test host ticks every second (the Functions app and the default server every minute).
+        // The test server ticks every second (the Functions app and the default server every minute); the
+        // worker's timer is invoked through the stand-in host.
         var deadline = DateTime.UtcNow.AddSeconds(15);
         EventResponse after;
         do
         {
+            await Host.FireSweepTimerAsync();
             await Task.Delay(250);
-            after = await server.GetEventAsync(ev.Id);
+            after = await Host.GetEventAsync(ev.Id);
         }
         while (after.Available != 5 && DateTime.UtcNow < deadline);
 

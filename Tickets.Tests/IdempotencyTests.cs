@@ -92,8 +92,12 @@ public sealed class IdempotencyTests(PostgresFixture db) : EngineTestBase(db)
     }
 }
 
-public sealed class IdempotencyApiTests(ServerFixture server) : IClassFixture<ServerFixture>
+public abstract class IdempotencyApiTests(ApiHost host, ITestOutputHelper output) : HostTests(host, output)
 {
+    public sealed class Server(ServerHost host, ITestOutputHelper output) : IdempotencyApiTests(host, output), IClassFixture<ServerHost>;
+
+    public sealed class Functions(FunctionsHost host, ITestOutputHelper output) : IdempotencyApiTests(host, output), IClassFixture<FunctionsHost>;
+
     private static HttpRequestMessage Hold(Guid eventId, int quantity, string? key)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "reservations/hold") { Content = JsonContent.Create(new { eventId, quantity }) };
@@ -107,8 +111,8 @@ public sealed class IdempotencyApiTests(ServerFixture server) : IClassFixture<Se
     [Fact]
     public async Task A_retried_hold_gets_the_first_response_byte_for_byte_and_a_different_body_gets_422()
     {
-        var ev = await server.CreateEventAsync(await server.AdminTokenAsync(), new { name = "Idem", capacity = 10 });
-        using var client = server.NewClient(await server.GuestTokenAsync());
+        var ev = await Host.CreateEventAsync(await Host.AdminTokenAsync(), new { name = "Idem", capacity = 10 });
+        using var client = Host.NewClient(await Host.GuestTokenAsync());
         var key = Guid.NewGuid().ToString();
 
         using var first = await client.SendAsync(Hold(ev.Id, 2, key));
@@ -121,16 +125,16 @@ public sealed class IdempotencyApiTests(ServerFixture server) : IClassFixture<Se
         Assert.Equal(first.Headers.Location, retry.Headers.Location);
         Assert.Equal("true", retry.Headers.GetValues(IdempotencyHeader.ReplayedHeader).Single());
         await ProblemAssert.IsProblemAsync(different, 422, ProblemCodes.IdempotencyKeyReused);
-        Assert.Equal((8, 2), ((await server.GetEventAsync(ev.Id)).Available, (await server.GetEventAsync(ev.Id)).Held));
+        Assert.Equal((8, 2), ((await Host.GetEventAsync(ev.Id)).Available, (await Host.GetEventAsync(ev.Id)).Held));
     }
 
     [Fact]
     public async Task A_duplicate_sent_while_the_first_is_still_running_gets_409_and_the_first_completes()
     {
-        var ev = await server.CreateEventAsync(await server.AdminTokenAsync(), new { name = "Busy", capacity = 10 });
-        using var client = server.NewClient(await server.GuestTokenAsync());
+        var ev = await Host.CreateEventAsync(await Host.AdminTokenAsync(), new { name = "Busy", capacity = 10 });
+        using var client = Host.NewClient(await Host.GuestTokenAsync());
         var key = Guid.NewGuid().ToString();
-        await using var connection = await server.Db.DataSource.OpenConnectionAsync();
+        await using var connection = await Host.Db.DataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         await connection.ExecuteAsync("select 1 from events where id = @Id for no key update", new { ev.Id }, transaction);
 
@@ -150,20 +154,20 @@ public sealed class IdempotencyApiTests(ServerFixture server) : IClassFixture<Se
     [InlineData("a-key-that-is-far-too-long-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")]
     public async Task A_malformed_key_is_a_400(string key)
     {
-        var ev = await server.CreateEventAsync(await server.AdminTokenAsync(), new { name = "Bad key", capacity = 10 });
-        using var client = server.NewClient(await server.GuestTokenAsync());
+        var ev = await Host.CreateEventAsync(await Host.AdminTokenAsync(), new { name = "Bad key", capacity = 10 });
+        using var client = Host.NewClient(await Host.GuestTokenAsync());
         using var request = Hold(ev.Id, 1, null);
         request.Headers.TryAddWithoutValidation(IdempotencyHeader.Name, key);
         using var response = await client.SendAsync(request);
         await ProblemAssert.IsProblemAsync(response, 400, ProblemCodes.InvalidRequest);
-        Assert.Equal(10, (await server.GetEventAsync(ev.Id)).Available);
+        Assert.Equal(10, (await Host.GetEventAsync(ev.Id)).Available);
     }
 
     [Fact]
     public async Task A_retried_confirm_replays_the_same_body()
     {
-        var ev = await server.CreateEventAsync(await server.AdminTokenAsync(), new { name = "Confirm", capacity = 10 });
-        using var client = server.NewClient(await server.GuestTokenAsync());
+        var ev = await Host.CreateEventAsync(await Host.AdminTokenAsync(), new { name = "Confirm", capacity = 10 });
+        using var client = Host.NewClient(await Host.GuestTokenAsync());
         using var hold = await client.SendAsync(Hold(ev.Id, 1, null));
         var reservation = await hold.Content.ReadFromJsonAsync<ReservationResponse>();
 

@@ -11,8 +11,12 @@ namespace Tickets.Tests;
 /// Random sequences of hold / confirm / release / cancel / expire / capacity change through the HTTP API,
 /// checked step by step against an in-memory model of the reservations and the event's counters.
 /// </summary>
-public sealed class ModelBasedApiTests(ServerFixture server) : IClassFixture<ServerFixture>
+public abstract class ModelBasedApiTests(ApiHost host, ITestOutputHelper output) : HostTests(host, output)
 {
+    public sealed class Server(ServerHost host, ITestOutputHelper output) : ModelBasedApiTests(host, output), IClassFixture<ServerHost>;
+
+    public sealed class Functions(FunctionsHost host, ITestOutputHelper output) : ModelBasedApiTests(host, output), IClassFixture<FunctionsHost>;
+
     public enum Kind { Hold, Confirm, Release, Cancel, Expire, Capacity }
 
     public sealed record Step(Kind Kind, int User, int Target, int Amount)
@@ -44,10 +48,10 @@ public sealed class ModelBasedApiTests(ServerFixture server) : IClassFixture<Ser
     [Fact]
     public async Task Random_sequences_through_the_api_always_match_the_model_and_keep_the_invariant()
     {
-        var admin = server.NewClient(await server.AdminTokenAsync());
-        var tokens = (TokenService)server.Services.GetService(typeof(TokenService))!;
-        var engine = (ReservationEngine)server.Services.GetService(typeof(ReservationEngine))!;
-        var users = new UserStore(server.Db.Database);
+        var admin = Host.NewClient(await Host.AdminTokenAsync());
+        var tokens = Host.Tokens;
+        var engine = Host.Engine;
+        var users = new UserStore(Host.Db.Database);
         var steps = 0;
 
         await Check.SampleAsync(Sequences, async sequence =>
@@ -56,10 +60,10 @@ public sealed class ModelBasedApiTests(ServerFixture server) : IClassFixture<Ser
             for (var i = 0; i < 3; i++)
             {
                 var user = await users.CreateAsync(null, null, Roles.Guest, CancellationToken.None);
-                clients.Add(server.NewClient(tokens.Issue(user!.Id, Roles.Guest).AccessToken));
+                clients.Add(Host.NewClient(tokens.Issue(user!.Id, Roles.Guest).AccessToken));
             }
             var capacity = 12;
-            var ev = await server.CreateEventAsync(await server.AdminTokenAsync(), new { name = "Model", capacity });
+            var ev = await Host.CreateEventAsync(await Host.AdminTokenAsync(), new { name = "Model", capacity });
             var model = new List<ModelReservation>();
             int Sum(string status) => model.Where(r => r.Status == status).Sum(r => r.Quantity);
 
@@ -145,7 +149,7 @@ public sealed class ModelBasedApiTests(ServerFixture server) : IClassFixture<Ser
                     case Kind.Expire when target is { Status: ReservationStatus.Hold }:
                     {
                         // The hold's time runs out; the sweeper (called here, as the timer would) ends it.
-                        await using (var connection = await server.Db.DataSource.OpenConnectionAsync())
+                        await using (var connection = await Host.Db.DataSource.OpenConnectionAsync())
                         {
                             await connection.ExecuteAsync("update reservations set expires_at = now() - interval '1 second' where id = @Id", new { target.Id });
                         }
@@ -170,14 +174,14 @@ public sealed class ModelBasedApiTests(ServerFixture server) : IClassFixture<Ser
                     }
                 }
 
-                var actual = await server.GetEventAsync(ev.Id);
+                var actual = await Host.GetEventAsync(ev.Id);
                 var expected = (capacity, capacity - Sum(ReservationStatus.Hold) - Sum(ReservationStatus.Confirmed),
                     Sum(ReservationStatus.Hold), Sum(ReservationStatus.Confirmed));
                 Assert.Equal(expected, (actual.Capacity, actual.Available, actual.Held, actual.Confirmed));
             }
             foreach (var reservation in model)
             {
-                var stored = await server.Db.Database.WithConnectionAsync((c, ct) => c.ExecuteScalarAsync<string>(
+                var stored = await Host.Db.Database.WithConnectionAsync((c, ct) => c.ExecuteScalarAsync<string>(
                     new CommandDefinition("select status from reservations where id = @Id", new { reservation.Id }, cancellationToken: ct)), CancellationToken.None);
                 Assert.Equal(reservation.Status, stored);
             }

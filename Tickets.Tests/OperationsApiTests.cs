@@ -5,20 +5,32 @@ using Tickets.Api;
 
 namespace Tickets.Tests;
 
-public sealed class OperationsApiTests(ServerFixture server) : IClassFixture<ServerFixture>
+public abstract class OperationsApiTests(ApiHost host, ITestOutputHelper output) : HostTests(host, output)
 {
+    public sealed class Server(ServerHost host, ITestOutputHelper output) : OperationsApiTests(host, output), IClassFixture<ServerHost>;
+
+    public sealed class Functions(FunctionsHost host, ITestOutputHelper output) : OperationsApiTests(host, output), IClassFixture<FunctionsHost>;
+
     [Fact]
     public async Task Health_reports_the_database_and_live_answers_without_it()
     {
-        Assert.Equal(new HealthResponse("ok", "ok"), await server.Client.GetFromJsonAsync<HealthResponse>("health"));
-        using var live = await server.Client.GetAsync("health/live");
+        Assert.Equal(new HealthResponse("ok", "ok"), await Host.Client.GetFromJsonAsync<HealthResponse>("health"));
+        using var live = await Host.Client.GetAsync("health/live");
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+    }
+
+    [Fact]
+    public async Task Responses_carry_no_web_server_banner()
+    {
+        using var response = await Host.Client.GetAsync("health/live");
+        response.EnsureSuccessStatusCode();
+        Assert.False(response.Headers.Contains("Server"), $"Server: {string.Join(",", response.Headers.TryGetValues("Server", out var v) ? v : [])}");
     }
 
     [Fact]
     public async Task The_openapi_document_describes_every_route_of_the_table_and_nothing_else()
     {
-        using var response = await server.Client.GetAsync("openapi.json");
+        using var response = await Host.Client.GetAsync("openapi.json");
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.StartsWith("3.", document.RootElement.GetProperty("openapi").GetString(), StringComparison.Ordinal);
@@ -34,7 +46,7 @@ public sealed class OperationsApiTests(ServerFixture server) : IClassFixture<Ser
     [Fact]
     public async Task The_docs_page_is_self_contained_and_documents_every_problem_code()
     {
-        using var response = await server.Client.GetAsync("docs");
+        using var response = await Host.Client.GetAsync("docs");
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
         var html = await response.Content.ReadAsStringAsync();
         Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
@@ -44,40 +56,52 @@ public sealed class OperationsApiTests(ServerFixture server) : IClassFixture<Ser
     }
 
     [Fact]
-    public async Task Unknown_routes_and_methods_answer_with_problem_documents()
+    public async Task Unknown_routes_and_methods_answer_with_problem_documents_on_the_server_and_a_bare_404_from_the_functions_host()
     {
-        using var missing = await server.Client.GetAsync("no-such-thing");
+        using var missing = await Host.Client.GetAsync("no-such-thing");
+        using var method = await Host.Client.PutAsync("events", null);
+        if (Host is FunctionsHost)
+        {
+            // A platform difference (README): the Functions host answers requests no function declares itself,
+            // before any worker code runs.
+            Assert.Equal((HttpStatusCode.NotFound, HttpStatusCode.NotFound), (missing.StatusCode, method.StatusCode));
+            Assert.Equal(("", ""), (await missing.Content.ReadAsStringAsync(), await method.Content.ReadAsStringAsync()));
+            return;
+        }
         await ProblemAssert.IsProblemAsync(missing, 404, ProblemCodes.NotFound);
-        using var method = await server.Client.PutAsync("events", null);
         await ProblemAssert.IsProblemAsync(method, 405, ProblemCodes.MethodNotAllowed);
     }
 }
 
-/// <summary>A server whose database does not exist on the network: every database call must fail fast as 503.</summary>
-public sealed class DeadDatabaseFixture : IAsyncLifetime
+/// <summary>A host whose database does not exist on the network: every database call must fail fast as 503.</summary>
+public sealed class DeadDatabaseFixture<THost> : IAsyncLifetime where THost : ApiHost, new()
 {
-    private readonly ServerFixture _server = new();
-    public ServerFixture Server => _server;
+    public THost Host { get; } = new();
 
     public Task InitializeAsync()
     {
         // Port 9 (discard) on loopback: nothing listens, connections are refused at once.
-        _server.Settings["ConnectionStrings:Tickets"] = "Host=127.0.0.1;Port=9;Username=postgres;Database=none";
-        return _server.InitializeAsync();
+        Host.Settings["ConnectionStrings:Tickets"] = "Host=127.0.0.1;Port=9;Username=postgres;Database=none";
+        return Host.InitializeAsync();
     }
 
-    public Task DisposeAsync() => _server.DisposeAsync();
+    public Task DisposeAsync() => Host.DisposeAsync();
 }
 
-public sealed class DatabaseDownApiTests(DeadDatabaseFixture fixture) : IClassFixture<DeadDatabaseFixture>
+public abstract class DatabaseDownApiTests(ApiHost host, ITestOutputHelper output) : HostTests(host, output)
 {
+    public sealed class Server(DeadDatabaseFixture<ServerHost> fixture, ITestOutputHelper output)
+        : DatabaseDownApiTests(fixture.Host, output), IClassFixture<DeadDatabaseFixture<ServerHost>>;
+
+    public sealed class Functions(DeadDatabaseFixture<FunctionsHost> fixture, ITestOutputHelper output)
+        : DatabaseDownApiTests(fixture.Host, output), IClassFixture<DeadDatabaseFixture<FunctionsHost>>;
+
     [Fact]
     public async Task Health_and_hold_answer_503_with_retry_after_within_a_second_when_the_database_is_unreachable()
     {
-        var server = fixture.Server;
-        var token = TokenFor(server);
-        using var client = server.NewClient(token);
-        foreach (var attempt in Enumerable.Range(0, 3))
+        using var client = Host.NewClient(Host.Tokens.Issue(Guid.NewGuid(), "guest").AccessToken);
+        // Attempt 0 warms the host up (a new worker compiles its error paths first); the later ones are timed.
+        foreach (var attempt in Enumerable.Range(0, 4))
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
             using var health = await client.GetAsync("health");
@@ -90,10 +114,7 @@ public sealed class DatabaseDownApiTests(DeadDatabaseFixture fixture) : IClassFi
                 await ProblemAssert.IsProblemAsync(response, 503, ProblemCodes.DatabaseUnavailable);
                 Assert.True(response.Headers.RetryAfter?.Delta > TimeSpan.Zero, "503 without Retry-After");
             }
-            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"three requests took {clock.Elapsed} (attempt {attempt})");
+            Assert.True(attempt == 0 || clock.Elapsed < TimeSpan.FromSeconds(3), $"three requests took {clock.Elapsed} (attempt {attempt})");
         }
     }
-
-    private static string TokenFor(ServerFixture server) =>
-        ((TokenService)server.Services.GetService(typeof(TokenService))!).Issue(Guid.NewGuid(), "guest").AccessToken;
 }

@@ -23,7 +23,7 @@ public sealed class TokenServiceTests
     public async Task A_token_accepted_once_is_refused_after_it_expires_even_though_it_was_cached()
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow);
-        var tokens = new TokenService(Options.Create(new JwtOptions { SigningKey = ServerFixture.SigningKey, TokenLifetimeMinutes = 5 }), clock);
+        var tokens = new TokenService(Options.Create(new JwtOptions { SigningKey = ApiHost.SigningKey, TokenLifetimeMinutes = 5 }), clock);
         var issued = tokens.Issue(Guid.NewGuid(), "user");
 
         Assert.NotNull(await tokens.AuthenticateAsync(WithBearer(issued.AccessToken)));
@@ -37,8 +37,8 @@ public sealed class TokenServiceTests
     public async Task A_token_signed_by_another_service_instance_with_the_same_key_is_accepted_and_with_another_key_refused()
     {
         var clock = new ManualClock(DateTimeOffset.UtcNow);
-        var issuer = new TokenService(Options.Create(new JwtOptions { SigningKey = ServerFixture.SigningKey }), clock);
-        var sameKey = new TokenService(Options.Create(new JwtOptions { SigningKey = ServerFixture.SigningKey }), clock);
+        var issuer = new TokenService(Options.Create(new JwtOptions { SigningKey = ApiHost.SigningKey }), clock);
+        var sameKey = new TokenService(Options.Create(new JwtOptions { SigningKey = ApiHost.SigningKey }), clock);
         var otherKey = new TokenService(Options.Create(new JwtOptions { SigningKey = "another-signing-key-of-enough-length-0123456789" }), clock);
         var token = issuer.Issue(Guid.NewGuid(), "guest").AccessToken;
 

@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-postgres.sh
 dotnet build Tickets.Server -c Release -nologo -v quiet
+dotnet build Tickets.Functions -c Release -nologo -v quiet
 dotnet build Tickets.Bench -c Release -nologo -v quiet
 exec dotnet Tickets.Bench/bin/Release/net10.0/Tickets.Bench.dll "$@"

@@ -1,0 +1,212 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Tickets.Api;
+using Tickets.Data;
+using Tickets.Tests.StandInHost;
+
+namespace Tickets.Tests;
+
+/// <summary>
+/// The API on one of its two hosts, against real PostgreSQL (a schema of its own): <see cref="ServerHost"/>
+/// (Tickets.Server on Kestrel) or <see cref="FunctionsHost"/> (the built Tickets.Functions worker under the
+/// stand-in Functions host). End-to-end test classes are written once against this and run on both.
+/// </summary>
+public abstract class ApiHost : IAsyncLifetime
+{
+    public const string SigningKey = "end-to-end-test-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz-0123456789";
+    public const string Issuer = "tickets";
+    public const string Audience = "tickets-api";
+
+    /// <summary>"Server" or "Functions", as in the test classes' names.</summary>
+    public abstract string Name { get; }
+
+    public PostgresFixture Db { get; } = new();
+    public HttpClient Client { get; private set; } = null!;
+    public Uri BaseAddress { get; protected set; } = null!;
+
+    /// <summary>What the host and the app logged, in order; each test gets its share in its output.</summary>
+    public HostLog Log { get; } = new();
+
+    /// <summary>Settings a derived fixture needs (e.g. low limits, a dead database), applied over the defaults.</summary>
+    public Dictionary<string, string?> Settings { get; } = new();
+
+    /// <summary>Signs tokens with the host's key, for users made directly in the database.</summary>
+    public TokenService Tokens { get; } = new(Options.Create(new JwtOptions { SigningKey = SigningKey, Issuer = Issuer, Audience = Audience }), TimeProvider.System);
+
+    /// <summary>The engine on the host's database, for what a test does behind the API's back (a sweep).</summary>
+    public ReservationEngine Engine => new(Db.Database, NullLogger<ReservationEngine>.Instance);
+
+    public async Task InitializeAsync()
+    {
+        await Db.InitializeAsync();
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Tickets"] = Db.ConnectionString,
+            ["Jwt:SigningKey"] = SigningKey,
+            ["Jwt:Issuer"] = Issuer,
+            ["Jwt:Audience"] = Audience,
+            // Many users from one address in one second: the limits get their own tests (AbuseLimitsApiTests).
+            ["RateLimits:AuthPerClientPerMinute"] = "0",
+            ["RateLimits:HoldsPerUserPerSecond"] = "0",
+        };
+        foreach (var (key, value) in Settings)
+        {
+            settings[key] = value;
+        }
+        await StartAsync(settings);
+        Client = NewClient();
+        await WarmUpAsync();
+    }
+
+    /// <summary>
+    /// As a readiness probe would: the first requests of a new process compile its paths and open the first
+    /// database connection, which on this shared machine can outlast the health check's one-second bound.
+    /// </summary>
+    private async Task WarmUpAsync()
+    {
+        using (var live = await Client.GetAsync("health/live"))
+        {
+            live.EnsureSuccessStatusCode();
+        }
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            using var health = await Client.GetAsync("health");
+            if (health.IsSuccessStatusCode)
+            {
+                return;
+            }
+        }
+    }
+
+    protected abstract Task StartAsync(IReadOnlyDictionary<string, string?> settings);
+
+    protected abstract Task StopAsync();
+
+    /// <summary>
+    /// Lets the expired-hold timer fire: the server's ticks every second by itself; the Functions worker's is
+    /// invoked through the stand-in host, as the real host does on the schedule.
+    /// </summary>
+    public abstract Task FireSweepTimerAsync();
+
+    /// <summary>A client of its own; with <paramref name="from"/> its connections come from that loopback address.</summary>
+    public HttpClient NewClient(string? token = null, IPAddress? from = null)
+    {
+        var handler = new SocketsHttpHandler();
+        if (from is not null)
+        {
+            handler.ConnectCallback = async (context, cancellationToken) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    socket.Bind(new IPEndPoint(from, 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
+        var client = new HttpClient(handler) { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+        return client;
+    }
+
+    public async Task DisposeAsync()
+    {
+        Client?.Dispose();
+        await StopAsync();
+        await Db.DisposeAsync();
+    }
+
+    public async Task<string> GuestTokenAsync()
+    {
+        using var response = await Client.PostAsync("auth/guest", null);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<IssuedToken>())!.AccessToken;
+    }
+
+    public async Task<(Guid Id, string Token)> UserAsync()
+    {
+        var email = $"{Guid.NewGuid():N}@example.test";
+        using var register = await Client.PostAsJsonAsync("auth/register", new { email, password = "correct horse" });
+        Assert.Equal(HttpStatusCode.Created, register.StatusCode);
+        var user = await register.Content.ReadFromJsonAsync<UserResponse>();
+        using var token = await Client.PostAsJsonAsync("auth/token", new { email, password = "correct horse" });
+        Assert.Equal(HttpStatusCode.OK, token.StatusCode);
+        return (user!.Id, (await token.Content.ReadFromJsonAsync<IssuedToken>())!.AccessToken);
+    }
+
+    public async Task<string> AdminTokenAsync()
+    {
+        var email = $"admin-{Guid.NewGuid():N}@example.test";
+        var users = new UserStore(Db.Database);
+        await users.UpsertAdminAsync(email, PasswordHasher.Hash("admin password"), CancellationToken.None);
+        using var token = await Client.PostAsJsonAsync("auth/token", new { email, password = "admin password" });
+        Assert.Equal(HttpStatusCode.OK, token.StatusCode);
+        return (await token.Content.ReadFromJsonAsync<IssuedToken>())!.AccessToken;
+    }
+
+    public async Task<EventResponse> CreateEventAsync(string adminToken, object body)
+    {
+        using var client = NewClient(adminToken);
+        using var response = await client.PostAsJsonAsync("events", body);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<EventResponse>())!;
+    }
+
+    public async Task<EventResponse> GetEventAsync(Guid id) => (await Client.GetFromJsonAsync<EventResponse>($"events/{id}"))!;
+
+    public override string ToString() => Name;
+}
+
+/// <summary>
+/// Base of the end-to-end test classes: each is written once against <see cref="Host"/> and declares two nested
+/// classes, <c>Server</c> and <c>Functions</c>, so every test runs on both hosts with the host in its name. What
+/// the host logged during a test is written to that test's output.
+/// </summary>
+public abstract class HostTests(ApiHost host, ITestOutputHelper output) : IDisposable
+{
+    private readonly int _logStart = host.Log.Count;
+
+    protected ApiHost Host { get; } = host;
+
+    public void Dispose()
+    {
+        var logged = Host.Log.Since(_logStart);
+        if (logged.Length > 0)
+        {
+            output.WriteLine($"{Host.Name} host log during this test:\n{(logged.Length > 20_000 ? "…" + logged[^20_000..] : logged)}");
+        }
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>Reads and checks an RFC 9457 problem document.</summary>
+public static class ProblemAssert
+{
+    public static async Task<JsonElement> IsProblemAsync(HttpResponseMessage response, int status, string code)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode == status, $"Expected {status} {code}, got {(int)response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = JsonDocument.Parse(body).RootElement;
+        Assert.Equal(status, problem.GetProperty("status").GetInt32());
+        Assert.Equal(code, problem.GetProperty("code").GetString());
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("title").GetString()));
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("detail").GetString()));
+        Assert.Equal($"/api/docs#problem-{code}", problem.GetProperty("type").GetString());
+        return problem;
+    }
+}
