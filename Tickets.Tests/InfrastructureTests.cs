@@ -32,32 +32,36 @@ public sealed class InfrastructureTests
         return (process.ExitCode, output.Result, error.Result);
     }
 
-    /// <summary>The nested template that declares the function app(s).</summary>
-    private static JsonElement FunctionTemplate()
+    /// <summary>Every template in the compiled output: main.bicep and each module's nested template.</summary>
+    private static IEnumerable<JsonElement> Templates(JsonElement node)
     {
-        static IEnumerable<JsonElement> Templates(JsonElement node)
+        if (node.ValueKind == JsonValueKind.Object)
         {
-            if (node.ValueKind == JsonValueKind.Object)
+            if (node.TryGetProperty("resources", out _) && node.TryGetProperty("$schema", out _))
             {
-                if (node.TryGetProperty("resources", out _) && node.TryGetProperty("variables", out _))
-                {
-                    yield return node;
-                }
-                foreach (var child in node.EnumerateObject().SelectMany(p => Templates(p.Value)))
-                {
-                    yield return child;
-                }
+                yield return node;
             }
-            else if (node.ValueKind == JsonValueKind.Array)
+            foreach (var child in node.EnumerateObject().SelectMany(p => Templates(p.Value)))
             {
-                foreach (var child in node.EnumerateArray().SelectMany(Templates))
-                {
-                    yield return child;
-                }
+                yield return child;
             }
         }
-        return Templates(Template.Value).Single(t => Resources(t).Any(r => r.GetProperty("type").GetString() == "Microsoft.Web/sites"));
+        else if (node.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var child in node.EnumerateArray().SelectMany(Templates))
+            {
+                yield return child;
+            }
+        }
     }
+
+    /// <summary>The one nested template that declares resources of this type.</summary>
+    private static JsonElement TemplateDeclaring(string type) =>
+        Templates(Template.Value).Single(t => t.GetProperty("resources").ValueKind == JsonValueKind.Array
+            && Resources(t).Any(r => r.GetProperty("type").GetString() == type));
+
+    /// <summary>The nested template that declares the function app(s).</summary>
+    private static JsonElement FunctionTemplate() => TemplateDeclaring("Microsoft.Web/sites");
 
     private static IEnumerable<JsonElement> Resources(JsonElement template)
     {
@@ -155,5 +159,72 @@ public sealed class InfrastructureTests
         Assert.All(AppSettingNames.Application, name =>
             Assert.False(string.IsNullOrWhiteSpace(values.TryGetProperty(name, out var v) ? v.GetString() : null), $"{name} missing"));
         Assert.Null(new JwtOptions { SigningKey = values.GetProperty(AppSettingNames.JwtSigningKey).GetString()! }.Problem());
+    }
+
+    private const string FlexibleServer = "Microsoft.DBforPostgreSQL/flexibleServers";
+
+    /// <summary>The connection string the app gets, as the ARM expression the vault module receives.</summary>
+    private static string AppConnectionStringExpression() =>
+        Templates(Template.Value).SelectMany(Resources)
+            .Where(r => r.GetProperty("type").GetString() == "Microsoft.Resources/deployments")
+            .Select(r => r.GetProperty("properties").GetProperty("parameters"))
+            .Single(p => p.TryGetProperty("databaseConnectionString", out _))
+            .GetProperty("databaseConnectionString").GetProperty("value").GetString()!;
+
+    [Fact]
+    public void PgBouncer_and_the_app_port_follow_the_tier_and_the_default_tier_has_PgBouncer()
+    {
+        // The built-in PgBouncer exists on General Purpose and Memory Optimized only; Burstable has none.
+        var parameters = Template.Value.GetProperty("parameters");
+        Assert.Equal("GeneralPurpose", parameters.GetProperty("postgresSkuTier").GetProperty("defaultValue").GetString());
+        Assert.StartsWith("Standard_D", parameters.GetProperty("postgresSkuName").GetProperty("defaultValue").GetString(), StringComparison.Ordinal);
+
+        var database = TemplateDeclaring(FlexibleServer);
+        Assert.Equal("[not(equals(parameters('skuTier'), 'Burstable'))]", database.GetProperty("variables").GetProperty("pooled").GetString());
+        var pgbouncer = Resources(database).Where(r => r.GetProperty("name").GetString()!.Contains("'pgbouncer.", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(pgbouncer);
+        Assert.All(pgbouncer, r => Assert.Equal("[variables('pooled')]", r.GetProperty("condition").GetString()));
+        Assert.Equal("[if(variables('pooled'), 6432, 5432)]", database.GetProperty("outputs").GetProperty("port").GetProperty("value").GetString());
+        Assert.Equal("[variables('pooled')]", database.GetProperty("outputs").GetProperty("pooled").GetProperty("value").GetString());
+
+        // The app's port and its transaction-pooling settings come from the same variable, never a literal.
+        var connection = AppConnectionStringExpression();
+        Assert.Contains("Port={1};", connection, StringComparison.Ordinal);
+        Assert.Contains(".outputs.port.value", connection, StringComparison.Ordinal);
+        Assert.Contains("if(reference(resourceId('Microsoft.Resources/deployments', 'database'), '2025-04-01').outputs.pooled.value, 'No Reset On Close=true;Max Auto Prepare=0;', '')", connection, StringComparison.Ordinal);
+        Assert.DoesNotContain("6432", connection, StringComparison.Ordinal);
+        Assert.DoesNotContain("5432", connection, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Writes_to_the_database_server_run_one_at_a_time()
+    {
+        // Flexible Server answers a concurrent write with ServerIsBusy. ARM drops a dependency on a conditional
+        // resource that is skipped, so each child must wait for every child declared before it, not only the last.
+        static (string Type, string Name) Key(string type, string nameExpression) =>
+            (type, nameExpression.Split(", ")[^1].TrimEnd(']', ')'));
+
+        var children = Resources(TemplateDeclaring(FlexibleServer))
+            .Where(r => r.GetProperty("type").GetString()!.StartsWith(FlexibleServer + "/", StringComparison.Ordinal))
+            .ToList();
+        Assert.Contains(children, r => r.GetProperty("type").GetString() == FlexibleServer + "/databases");
+        Assert.Contains(children, r => r.GetProperty("type").GetString() == FlexibleServer + "/configurations");
+        Assert.Contains(children, r => r.GetProperty("type").GetString() == FlexibleServer + "/firewallRules");
+
+        for (var i = 0; i < children.Count; i++)
+        {
+            var dependsOn = children[i].TryGetProperty("dependsOn", out var d)
+                ? d.EnumerateArray().Select(e => e.GetString()!)
+                    .Where(e => e.StartsWith("[resourceId('" + FlexibleServer + "/", StringComparison.Ordinal))
+                    .Select(e => Key(e["[resourceId('".Length..e.IndexOf("',", StringComparison.Ordinal)], e))
+                    .ToHashSet()
+                : [];
+            var name = children[i].GetProperty("name").GetString()!;
+            foreach (var earlier in children.Take(i))
+            {
+                var key = Key(earlier.GetProperty("type").GetString()!, earlier.GetProperty("name").GetString()!);
+                Assert.True(dependsOn.Contains(key), $"{name} does not wait for {key}");
+            }
+        }
     }
 }

@@ -52,15 +52,16 @@ param jwtAudience string = 'tickets-api'
 @description('Hold path: Batched (concurrent holds share transactions) or Direct (one transaction per hold).')
 param holdMode string = 'Batched'
 
-@description('PostgreSQL compute tier SKU.')
-param postgresSkuName string = 'Standard_B1ms'
+@description('PostgreSQL compute SKU; it must belong to postgresSkuTier (Standard_B1ms for Burstable).')
+param postgresSkuName string = 'Standard_D2ds_v5'
 
 @allowed([
   'Burstable'
   'GeneralPurpose'
   'MemoryOptimized'
 ])
-param postgresSkuTier string = 'Burstable'
+@description('General Purpose and Memory Optimized run the built-in PgBouncer (the app connects on 6432); Burstable has none, so the app connects to the server on 5432 and Max Pool Size x instances must stay under its max_connections.')
+param postgresSkuTier string = 'GeneralPurpose'
 
 @description('PgBouncer pool size per database/user pair (server connections).')
 param pgbouncerDefaultPoolSize int = 30

@@ -64,6 +64,10 @@ module database 'database.bicep' = {
   }
 }
 
+// Behind PgBouncer in transaction pooling no session state survives a transaction: no DISCARD ALL on return,
+// no automatic preparation (see docs/deploy.md). A direct connection on Burstable needs neither.
+var poolingSettings = database.outputs.pooled ? 'No Reset On Close=true;Max Auto Prepare=0;' : ''
+
 module vault 'keyvault.bicep' = {
   name: 'keyvault'
   params: {
@@ -73,8 +77,7 @@ module vault 'keyvault.bicep' = {
     purgeProtection: keyVaultPurgeProtection
     readerPrincipalId: identity.properties.principalId
     adminPrincipalId: principalId
-    // PgBouncer port 6432, settings safe for transaction pooling (see docs/deploy.md).
-    databaseConnectionString: 'Host=${database.outputs.host};Port=6432;Database=${database.outputs.databaseName};Username=${postgresAdminLogin};Password=${postgresAdminPassword};SSL Mode=Require;No Reset On Close=true;Max Auto Prepare=0;Max Pool Size=${maxPoolSize};Timeout=5;Command Timeout=15'
+    databaseConnectionString: 'Host=${database.outputs.host};Port=${database.outputs.port};Database=${database.outputs.databaseName};Username=${postgresAdminLogin};Password=${postgresAdminPassword};SSL Mode=Require;${poolingSettings}Max Pool Size=${maxPoolSize};Timeout=5;Command Timeout=15'
     jwtSigningKey: jwtSigningKey
   }
 }
