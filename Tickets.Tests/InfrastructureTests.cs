@@ -227,4 +227,93 @@ public sealed class InfrastructureTests
             }
         }
     }
+
+    private static string Workflow => File.ReadAllText(Path.Combine(Repository.Root, ".github", "workflows", "ci-cd.yml"));
+
+    private static (int ExitCode, string Output, string Error) DeploymentOutputs(string outputsJson, params string[] names)
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, outputsJson);
+            var start = new ProcessStartInfo("bash", [Path.Combine(Repository.Root, "scripts", "deployment-outputs.sh"), file, .. names])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            using var process = Process.Start(start)!;
+            var output = process.StandardOutput.ReadToEndAsync();
+            var error = process.StandardError.ReadToEndAsync();
+            process.WaitForExit();
+            return (process.ExitCode, output.Result, error.Result);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public void The_workflow_reads_deployment_outputs_whatever_case_they_come_back_in()
+    {
+        const string outputs = """
+            {
+              "azurE_RESOURCE_GROUP": { "type": "String", "value": "rg-tickets-dev" },
+              "aZURE_FUNCTION_APP_NAME": { "type": "String", "value": "func-tickets-abc" },
+              "api_base_url": { "type": "String", "value": "https://func-tickets-abc.azurewebsites.net/api" }
+            }
+            """;
+
+        var read = DeploymentOutputs(outputs, "AZURE_RESOURCE_GROUP", "AZURE_FUNCTION_APP_NAME", "API_BASE_URL");
+
+        Assert.True(read.ExitCode == 0, read.Error);
+        Assert.Equal(
+            ["AZURE_RESOURCE_GROUP=rg-tickets-dev", "AZURE_FUNCTION_APP_NAME=func-tickets-abc", "API_BASE_URL=https://func-tickets-abc.azurewebsites.net/api"],
+            read.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Theory]
+    [InlineData("""{ "AZURE_RESOURCE_GROUP": { "type": "String", "value": "rg" } }""")]
+    [InlineData("""{ "AZURE_RESOURCE_GROUP": { "type": "String", "value": "rg" }, "POSTGRES_HOST": { "type": "String", "value": "" } }""")]
+    [InlineData("""{ "AZURE_RESOURCE_GROUP": { "type": "String", "value": "rg" }, "POSTGRES_HOST": { "type": "String", "value": null } }""")]
+    [InlineData("""{ "AZURE_RESOURCE_GROUP": { "type": "String", "value": "rg" }, "POSTGRES_HOST": { "type": "String", "value": "a" }, "postgres_host": { "type": "String", "value": "b" } }""")]
+    public void The_workflow_stops_on_a_missing_empty_or_ambiguous_output_instead_of_passing_null_on(string outputs)
+    {
+        var read = DeploymentOutputs(outputs, "AZURE_RESOURCE_GROUP", "POSTGRES_HOST");
+
+        Assert.NotEqual(0, read.ExitCode);
+        Assert.Contains("POSTGRES_HOST", read.Error, StringComparison.Ordinal);
+        Assert.Equal("", read.Output);
+    }
+
+    [Fact]
+    public void Every_output_the_workflow_uses_is_read_through_the_lookup_and_declared_by_the_bicep()
+    {
+        var workflow = Workflow;
+        var used = System.Text.RegularExpressions.Regex.Matches(workflow, @"steps\.infra\.outputs\.([A-Z_]+)")
+            .Select(m => m.Groups[1].Value).ToHashSet();
+        var lookup = workflow[workflow.IndexOf("scripts/deployment-outputs.sh", StringComparison.Ordinal)..];
+        lookup = lookup[..lookup.IndexOf("$GITHUB_OUTPUT", StringComparison.Ordinal)];
+        var declared = Template.Value.GetProperty("outputs").EnumerateObject().Select(o => o.Name).ToHashSet(StringComparer.Ordinal);
+
+        Assert.NotEmpty(used);
+        Assert.All(used, name =>
+        {
+            Assert.Contains(name, lookup, StringComparison.Ordinal);
+            Assert.Contains(name, declared);
+        });
+        Assert.DoesNotContain("jq -r", workflow, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_workflow_firewall_rule_does_not_depend_on_the_postgres_cli_arguments()
+    {
+        // Azure CLI 2.86 removes --rule-name and turns -n into the rule's name in `az postgres flexible-server
+        // firewall-rule`; the generic resource commands mean the same in every CLI version.
+        var workflow = Workflow;
+        Assert.DoesNotContain("flexible-server firewall-rule", workflow, StringComparison.Ordinal);
+        Assert.DoesNotContain("--rule-name", workflow, StringComparison.Ordinal);
+        Assert.Contains("az resource create \"${rule[@]}\"", workflow, StringComparison.Ordinal);
+        Assert.Contains("az resource delete \"${rule[@]}\"", workflow, StringComparison.Ordinal);
+    }
 }
