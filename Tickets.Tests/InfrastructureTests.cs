@@ -316,4 +316,32 @@ public sealed class InfrastructureTests
         Assert.Contains("az resource create \"${rule[@]}\"", workflow, StringComparison.Ordinal);
         Assert.Contains("az resource delete \"${rule[@]}\"", workflow, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Application_insights_takes_telemetry_from_the_app_identity_only()
+    {
+        var monitoring = TemplateDeclaring("Microsoft.Insights/components");
+        var component = Resources(monitoring).Single(r => r.GetProperty("type").GetString() == "Microsoft.Insights/components");
+        Assert.True(component.GetProperty("properties").GetProperty("DisableLocalAuth").GetBoolean());
+
+        // Monitoring Metrics Publisher, on the component, for the identity the app authenticates as.
+        var role = Resources(monitoring).Single(r => r.GetProperty("type").GetString() == "Microsoft.Authorization/roleAssignments");
+        Assert.Equal("[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', variables('monitoringMetricsPublisher'))]",
+            role.GetProperty("properties").GetProperty("roleDefinitionId").GetString());
+        Assert.Equal("3913510d-42f4-4e42-8a64-420c390055eb", monitoring.GetProperty("variables").GetProperty("monitoringMetricsPublisher").GetString());
+        Assert.Contains("Microsoft.Insights/components", role.GetProperty("scope").GetString(), StringComparison.Ordinal);
+        Assert.Equal("[parameters('publisherPrincipalId')]", role.GetProperty("properties").GetProperty("principalId").GetString());
+
+        Assert.Equal("[format('ClientId={0};Authorization=AAD', parameters('identityClientId'))]",
+            AppSettings()[AppSettingNames.AppInsightsAuthenticationString]);
+    }
+
+    [Fact]
+    public void Worker_log_levels_are_set_where_the_isolated_worker_reads_them()
+    {
+        var settings = AppSettings();
+        Assert.Equal("Information", settings["Logging__LogLevel__Default"]);
+        Assert.Equal("Warning", settings["Logging__LogLevel__Microsoft.AspNetCore"]);
+        Assert.Equal("Warning", settings["Logging__LogLevel__Npgsql"]);
+    }
 }

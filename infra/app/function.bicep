@@ -39,6 +39,27 @@ var appSettings = [
     name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
     value: applicationInsightsConnectionString
   }
+  // Application Insights takes telemetry from this identity only (local auth is off). The host and the worker's
+  // Application Insights SDK read this setting; Program.cs gives the metric exporter the same identity.
+  {
+    name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'
+    value: 'ClientId=${identityClientId};Authorization=AAD'
+  }
+  // host.json log levels govern the host's own logs only; the isolated worker reads the Logging section of its
+  // configuration. These keep its request-level chatter out of Application Insights (Program.cs removes the
+  // Application Insights SDK's default Warning floor so that the worker's Information logs arrive).
+  {
+    name: 'Logging__LogLevel__Default'
+    value: 'Information'
+  }
+  {
+    name: 'Logging__LogLevel__Microsoft.AspNetCore'
+    value: 'Warning'
+  }
+  {
+    name: 'Logging__LogLevel__Npgsql'
+    value: 'Warning'
+  }
   {
     name: 'ConnectionStrings__Tickets'
     value: '@Microsoft.KeyVault(SecretUri=${databaseSecretUri})'

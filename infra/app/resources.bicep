@@ -34,6 +34,7 @@ module monitoring 'monitoring.bicep' = {
     location: location
     tags: tags
     resourceToken: resourceToken
+    publisherPrincipalId: identity.properties.principalId
   }
 }
 
