@@ -344,4 +344,18 @@ public sealed class InfrastructureTests
         Assert.Equal("Warning", settings["Logging__LogLevel__Microsoft.AspNetCore"]);
         Assert.Equal("Warning", settings["Logging__LogLevel__Npgsql"]);
     }
+
+    [Fact]
+    public void Flex_and_classic_consumption_plans_have_names_of_their_own_and_classic_uses_the_isolated_placeholder()
+    {
+        var function = FunctionTemplate();
+        var plans = Resources(function).Where(r => r.GetProperty("type").GetString() == "Microsoft.Web/serverfarms").ToList();
+        Assert.Equal(2, plans.Count);
+        Assert.NotEqual(plans[0].GetProperty("name").GetString(), plans[1].GetProperty("name").GetString());
+
+        var windowsSite = Resources(function).Single(r => r.GetProperty("type").GetString() == "Microsoft.Web/sites"
+            && !r.GetProperty("properties").TryGetProperty("functionAppConfig", out _));
+        var windowsSettings = windowsSite.GetProperty("properties").GetProperty("siteConfig").GetProperty("appSettings").GetString()!;
+        Assert.Contains("'name', 'WEBSITE_USE_PLACEHOLDER_DOTNETISOLATED', 'value', '1'", windowsSettings, StringComparison.Ordinal);
+    }
 }
