@@ -358,4 +358,21 @@ public sealed class InfrastructureTests
         var windowsSettings = windowsSite.GetProperty("properties").GetProperty("siteConfig").GetProperty("appSettings").GetString()!;
         Assert.Contains("'name', 'WEBSITE_USE_PLACEHOLDER_DOTNETISOLATED', 'value', '1'", windowsSettings, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void The_app_connects_as_its_own_login_and_verifies_the_server_certificate()
+    {
+        var connection = AppConnectionStringExpression();
+        Assert.Contains("SSL Mode=VerifyFull;", connection, StringComparison.Ordinal);
+        Assert.Contains("parameters('postgresAppLogin')", connection, StringComparison.Ordinal);
+        Assert.Contains("parameters('postgresAppPassword')", connection, StringComparison.Ordinal);
+        Assert.DoesNotContain("postgresAdmin", connection, StringComparison.Ordinal);
+
+        // The migration step keeps the administrator, verifies the certificate too, and creates the app's login.
+        var migrate = File.ReadAllText(Path.Combine(Repository.Root, "scripts", "migrate-azure.sh"));
+        Assert.Contains("SSL Mode=VerifyFull", migrate, StringComparison.Ordinal);
+        Assert.Contains("-- migrate", migrate, StringComparison.Ordinal);
+        Assert.Contains("-- create-app-role \"${POSTGRES_APP_LOGIN}\"", migrate, StringComparison.Ordinal);
+        Assert.Contains("POSTGRES_APP_LOGIN", Template.Value.GetProperty("outputs").EnumerateObject().Select(o => o.Name));
+    }
 }
