@@ -12,11 +12,13 @@ public static class AppSettingNames
     public const string HoldMode = "Tickets__HoldMode";
     public const string TimerStorageAccount = "AzureWebJobsStorage__accountName";
     public const string AppInsightsConnectionString = "APPLICATIONINSIGHTS_CONNECTION_STRING";
+    public const string AppInsightsAuthenticationString = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING";
 
     /// <summary>Settings a deployed Functions app must be given; everything else has a safe default.</summary>
     public static readonly IReadOnlyList<string> RequiredInAzure =
     [
         ConnectionString, JwtSigningKey, JwtIssuer, JwtAudience, HoldMode, TimerStorageAccount, AppInsightsConnectionString,
+        AppInsightsAuthenticationString,
     ];
 
     /// <summary>Settings of the application itself (not of the Functions host), as the local server reads them.</summary>

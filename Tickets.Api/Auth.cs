@@ -22,7 +22,7 @@ public sealed class JwtOptions
 
     /// <summary>Null when valid; otherwise what is wrong, for a clear start-up failure.</summary>
     public string? Problem() =>
-        string.IsNullOrWhiteSpace(SigningKey)
+        SettingReferences.Problem(AppSettingNames.JwtSigningKey, SigningKey) ?? (string.IsNullOrWhiteSpace(SigningKey)
             ? $"{AppSettingNames.JwtSigningKey} is not set. Generate one with: openssl rand -base64 48"
             : Encoding.UTF8.GetByteCount(SigningKey) < MinKeyBytes
                 ? $"{AppSettingNames.JwtSigningKey} is shorter than {MinKeyBytes} bytes (256 bits). Generate one with: openssl rand -base64 48"
@@ -30,7 +30,7 @@ public sealed class JwtOptions
                     ? $"{AppSettingNames.JwtIssuer} and {AppSettingNames.JwtAudience} must not be empty."
                     : TokenLifetimeMinutes is < 1 or > 24 * 60
                         ? $"{AppSettingNames.JwtTokenLifetimeMinutes} must be between 1 and 1440."
-                        : null;
+                        : null);
 }
 
 /// <summary>The authenticated user of a request.</summary>

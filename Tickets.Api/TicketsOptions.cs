@@ -14,3 +14,18 @@ public sealed class TicketsOptions
 {
     public HoldMode HoldMode { get; set; } = HoldMode.Batched;
 }
+
+/// <summary>
+/// The connection string (<c>ConnectionStrings:Tickets</c>), checked when the host starts like the JWT settings, so
+/// an app whose database secret did not resolve refuses to start instead of failing on its first request.
+/// </summary>
+public sealed class DatabaseOptions
+{
+    public string? ConnectionString { get; set; }
+
+    /// <summary>Null when usable; otherwise what is wrong, naming the setting but never showing its value.</summary>
+    public string? Problem() =>
+        string.IsNullOrWhiteSpace(ConnectionString)
+            ? $"{AppSettingNames.ConnectionString} is not set."
+            : SettingReferences.Problem(AppSettingNames.ConnectionString, ConnectionString);
+}

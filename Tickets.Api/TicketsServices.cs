@@ -17,6 +17,10 @@ public static class TicketsServices
             .Bind(configuration.GetSection("Jwt"))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<JwtOptions>, JwtOptionsValidator>();
+        services.AddOptions<DatabaseOptions>()
+            .Configure(o => o.ConnectionString = configuration.GetConnectionString("Tickets"))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
         services.AddOptions<RateLimitOptions>().Bind(configuration.GetSection("RateLimits"));
         services.AddSingleton<AbuseLimits>();
         services.AddOptions<TicketsOptions>()
@@ -55,12 +59,13 @@ public static class TicketsServices
 
     public static NpgsqlDataSource CreateDataSource(IConfiguration configuration, ILoggerFactory loggerFactory)
     {
+        // Commands such as `migrate` use the services without starting the host, where start-up validation runs.
         var connectionString = configuration.GetConnectionString("Tickets");
-        if (string.IsNullOrWhiteSpace(connectionString))
+        if (new DatabaseOptions { ConnectionString = connectionString }.Problem() is { } problem)
         {
-            throw new InvalidOperationException($"{AppSettingNames.ConnectionString} is not set.");
+            throw new InvalidOperationException(problem);
         }
-        var builder = new NpgsqlDataSourceBuilder(WithDefaults(connectionString));
+        var builder = new NpgsqlDataSourceBuilder(WithDefaults(connectionString!));
         builder.UseLoggerFactory(loggerFactory);
         return builder.Build();
     }
@@ -98,6 +103,12 @@ public static class TicketsServices
     private sealed class JwtOptionsValidator : IValidateOptions<JwtOptions>
     {
         public ValidateOptionsResult Validate(string? name, JwtOptions options) =>
+            options.Problem() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
+    }
+
+    private sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, DatabaseOptions options) =>
             options.Problem() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
     }
 }

@@ -1,4 +1,4 @@
-// The command line: serve (default), migrate, create-admin.
+// The command line: serve (default), migrate, create-admin, create-app-role.
 using Npgsql;
 using Tickets.Api;
 using Tickets.Data;
@@ -8,6 +8,7 @@ namespace Tickets.Server;
 public static class ServerCommands
 {
     public const string AdminPasswordVariable = "TICKETS_ADMIN_PASSWORD";
+    public const string AppRolePasswordVariable = "TICKETS_APP_ROLE_PASSWORD";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -44,11 +45,26 @@ public static class ServerCommands
                     logger.LogInformation("Admin {Email} ready (user id {UserId})", admin.Email, admin.Id);
                     return 0;
                 });
+            case "create-app-role" when rest.Length >= 1:
+                // Run as the server's administrator after `migrate`: the deployed app then connects as this role.
+                return await WithServicesAsync(rest[1..], async (services, logger) =>
+                {
+                    var password = Environment.GetEnvironmentVariable(AppRolePasswordVariable);
+                    if (!AppRole.IsValidName(rest[0]) || string.IsNullOrEmpty(password))
+                    {
+                        logger.LogError("Give a role name (lower-case letters, digits, underscores) and set {Variable} to its password", AppRolePasswordVariable);
+                        return 2;
+                    }
+                    await AppRole.EnsureAsync(services.GetRequiredService<NpgsqlDataSource>(), rest[0], password, CancellationToken.None);
+                    logger.LogInformation("App role {Role} ready: rows of the schema's tables only", rest[0]);
+                    return 0;
+                });
             default:
                 await Console.Error.WriteLineAsync("""
                     Usage: Tickets.Server [serve] [--urls http://127.0.0.1:7071]
                            Tickets.Server migrate
                            TICKETS_ADMIN_PASSWORD=... Tickets.Server create-admin <email>
+                           TICKETS_APP_ROLE_PASSWORD=... Tickets.Server create-app-role <role>
                     """);
                 return 2;
         }

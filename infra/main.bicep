@@ -32,8 +32,15 @@ param maxPoolSize int = 20
 param postgresAdminLogin string = 'ticketsadmin'
 
 @secure()
-@description('PostgreSQL administrator password (stored in Key Vault inside the app connection string).')
+@description('PostgreSQL administrator password: migrations only, never given to the app.')
 param postgresAdminPassword string
+
+@description('The login the app connects as, created by the migration step with rights on the rows of its tables only.')
+param postgresAppLogin string = 'tickets_app'
+
+@secure()
+@description('Password of postgresAppLogin (stored in Key Vault inside the app connection string; the migration step sets it on the role).')
+param postgresAppPassword string
 
 @secure()
 @description('JWT HS256 signing key, at least 32 bytes: openssl rand -base64 48')
@@ -52,15 +59,16 @@ param jwtAudience string = 'tickets-api'
 @description('Hold path: Batched (concurrent holds share transactions) or Direct (one transaction per hold).')
 param holdMode string = 'Batched'
 
-@description('PostgreSQL compute tier SKU.')
-param postgresSkuName string = 'Standard_B1ms'
+@description('PostgreSQL compute SKU; it must belong to postgresSkuTier (Standard_B1ms for Burstable).')
+param postgresSkuName string = 'Standard_D2ds_v5'
 
 @allowed([
   'Burstable'
   'GeneralPurpose'
   'MemoryOptimized'
 ])
-param postgresSkuTier string = 'Burstable'
+@description('General Purpose and Memory Optimized run the built-in PgBouncer (the app connects on 6432); Burstable has none, so the app connects to the server on 5432 and Max Pool Size x instances must stay under its max_connections.')
+param postgresSkuTier string = 'GeneralPurpose'
 
 @description('PgBouncer pool size per database/user pair (server connections).')
 param pgbouncerDefaultPoolSize int = 30
@@ -100,6 +108,8 @@ module resources 'app/resources.bicep' = {
     maxPoolSize: maxPoolSize
     postgresAdminLogin: postgresAdminLogin
     postgresAdminPassword: postgresAdminPassword
+    postgresAppLogin: postgresAppLogin
+    postgresAppPassword: postgresAppPassword
     jwtSigningKey: jwtSigningKey
     jwtIssuer: jwtIssuer
     jwtAudience: jwtAudience
@@ -121,6 +131,7 @@ output API_BASE_URL string = resources.outputs.apiBaseUrl
 output POSTGRES_HOST string = resources.outputs.postgresHost
 output POSTGRES_DATABASE string = resources.outputs.postgresDatabase
 output POSTGRES_ADMIN_LOGIN string = postgresAdminLogin
+output POSTGRES_APP_LOGIN string = postgresAppLogin
 output POSTGRES_SERVER_NAME string = resources.outputs.postgresServerName
 output KEY_VAULT_NAME string = resources.outputs.keyVaultName
 output STORAGE_ACCOUNT_NAME string = resources.outputs.storageAccountName

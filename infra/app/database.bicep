@@ -1,4 +1,6 @@
-// PostgreSQL Flexible Server 16 with the built-in PgBouncer (port 6432, transaction pooling) and TLS required.
+// PostgreSQL Flexible Server 16, TLS required. On General Purpose and Memory Optimized the app goes through the
+// built-in PgBouncer (port 6432, transaction pooling); Burstable has no PgBouncer, so there the app connects to
+// the server itself on 5432 and no pgbouncer.* parameter is written. The `port` output is what the app must use.
 // Access: public endpoint limited by firewall to Azure services (and optionally one migration client IP).
 // For private access, put the server and the Functions app (Flex supports VNet integration) in one VNet and
 // set network.delegatedSubnetResourceId instead; see docs/deploy.md.
@@ -15,6 +17,7 @@ param pgbouncerMaxClientConn int
 param migrationClientIp string
 
 var databaseName = 'tickets'
+var pooled = skuTier != 'Burstable'
 
 resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
   name: 'psql-tickets-${resourceToken}'
@@ -44,6 +47,9 @@ resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
   }
 }
 
+// Flexible Server takes one write at a time and answers a concurrent one with ServerIsBusy, so the database,
+// the parameters and the firewall rules are written one after another. Each waits for every write before it, not
+// only the previous one: when a conditional predecessor is skipped, ARM drops that dependency altogether.
 resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-01' = {
   parent: server
   name: databaseName
@@ -53,17 +59,19 @@ resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-0
   }
 }
 
-// Server parameters are applied one at a time; each waits for the previous to avoid conflicting updates.
-resource pgbouncerEnabled 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = {
+resource pgbouncerEnabled 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = if (pooled) {
   parent: server
   name: 'pgbouncer.enabled'
   properties: {
     value: 'true'
     source: 'user-override'
   }
+  dependsOn: [
+    database
+  ]
 }
 
-resource pgbouncerPoolMode 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = {
+resource pgbouncerPoolMode 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = if (pooled) {
   parent: server
   name: 'pgbouncer.pool_mode'
   properties: {
@@ -71,11 +79,12 @@ resource pgbouncerPoolMode 'Microsoft.DBforPostgreSQL/flexibleServers/configurat
     source: 'user-override'
   }
   dependsOn: [
+    database
     pgbouncerEnabled
   ]
 }
 
-resource pgbouncerPoolSize 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = {
+resource pgbouncerPoolSize 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = if (pooled) {
   parent: server
   name: 'pgbouncer.default_pool_size'
   properties: {
@@ -83,11 +92,13 @@ resource pgbouncerPoolSize 'Microsoft.DBforPostgreSQL/flexibleServers/configurat
     source: 'user-override'
   }
   dependsOn: [
+    database
+    pgbouncerEnabled
     pgbouncerPoolMode
   ]
 }
 
-resource pgbouncerMaxClients 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = {
+resource pgbouncerMaxClients 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = if (pooled) {
   parent: server
   name: 'pgbouncer.max_client_conn'
   properties: {
@@ -95,6 +106,9 @@ resource pgbouncerMaxClients 'Microsoft.DBforPostgreSQL/flexibleServers/configur
     source: 'user-override'
   }
   dependsOn: [
+    database
+    pgbouncerEnabled
+    pgbouncerPoolMode
     pgbouncerPoolSize
   ]
 }
@@ -102,7 +116,7 @@ resource pgbouncerMaxClients 'Microsoft.DBforPostgreSQL/flexibleServers/configur
 // The hold and confirm paths run prepared statements (protocol-level, named by Npgsql). In transaction pooling a
 // client's next transaction may land on another server connection; PgBouncer (1.21+) then prepares the statement
 // there itself, but only when it tracks them: with 0 (the default) the statement is missing there.
-resource pgbouncerPreparedStatements 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = {
+resource pgbouncerPreparedStatements 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@2024-08-01' = if (pooled) {
   parent: server
   name: 'pgbouncer.max_prepared_statements'
   properties: {
@@ -110,6 +124,10 @@ resource pgbouncerPreparedStatements 'Microsoft.DBforPostgreSQL/flexibleServers/
     source: 'user-override'
   }
   dependsOn: [
+    database
+    pgbouncerEnabled
+    pgbouncerPoolMode
+    pgbouncerPoolSize
     pgbouncerMaxClients
   ]
 }
@@ -122,6 +140,11 @@ resource requireTls 'Microsoft.DBforPostgreSQL/flexibleServers/configurations@20
     source: 'user-override'
   }
   dependsOn: [
+    database
+    pgbouncerEnabled
+    pgbouncerPoolMode
+    pgbouncerPoolSize
+    pgbouncerMaxClients
     pgbouncerPreparedStatements
   ]
 }
@@ -133,6 +156,15 @@ resource allowAzureServices 'Microsoft.DBforPostgreSQL/flexibleServers/firewallR
     startIpAddress: '0.0.0.0'
     endIpAddress: '0.0.0.0'
   }
+  dependsOn: [
+    database
+    pgbouncerEnabled
+    pgbouncerPoolMode
+    pgbouncerPoolSize
+    pgbouncerMaxClients
+    pgbouncerPreparedStatements
+    requireTls
+  ]
 }
 
 resource allowMigrationClient 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = if (!empty(migrationClientIp)) {
@@ -142,8 +174,21 @@ resource allowMigrationClient 'Microsoft.DBforPostgreSQL/flexibleServers/firewal
     startIpAddress: migrationClientIp
     endIpAddress: migrationClientIp
   }
+  dependsOn: [
+    database
+    pgbouncerEnabled
+    pgbouncerPoolMode
+    pgbouncerPoolSize
+    pgbouncerMaxClients
+    pgbouncerPreparedStatements
+    requireTls
+    allowAzureServices
+  ]
 }
 
 output host string = server.properties.fullyQualifiedDomainName
 output serverName string = server.name
 output databaseName string = database.name
+@description('Where the app connects: PgBouncer on 6432 when the tier has it, the server on 5432 on Burstable.')
+output port int = pooled ? 6432 : 5432
+output pooled bool = pooled

@@ -39,6 +39,27 @@ var appSettings = [
     name: 'APPLICATIONINSIGHTS_CONNECTION_STRING'
     value: applicationInsightsConnectionString
   }
+  // Application Insights takes telemetry from this identity only (local auth is off). The host and the worker's
+  // Application Insights SDK read this setting; Program.cs gives the metric exporter the same identity.
+  {
+    name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'
+    value: 'ClientId=${identityClientId};Authorization=AAD'
+  }
+  // host.json log levels govern the host's own logs only; the isolated worker reads the Logging section of its
+  // configuration. These keep its request-level chatter out of Application Insights (Program.cs removes the
+  // Application Insights SDK's default Warning floor so that the worker's Information logs arrive).
+  {
+    name: 'Logging__LogLevel__Default'
+    value: 'Information'
+  }
+  {
+    name: 'Logging__LogLevel__Microsoft.AspNetCore'
+    value: 'Warning'
+  }
+  {
+    name: 'Logging__LogLevel__Npgsql'
+    value: 'Warning'
+  }
   {
     name: 'ConnectionStrings__Tickets'
     value: '@Microsoft.KeyVault(SecretUri=${databaseSecretUri})'
@@ -65,8 +86,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
 
+// Each plan kind has a name of its own: a plan's SKU cannot change between FC1 and Y1, so a shared name made
+// switching an environment's hostingPlan fail on the existing plan.
 resource flexPlan 'Microsoft.Web/serverfarms@2024-04-01' = if (isFlex) {
-  name: 'plan-tickets-${resourceToken}'
+  name: 'plan-tickets-flex-${resourceToken}'
   location: location
   tags: tags
   kind: 'functionapp'
@@ -122,7 +145,7 @@ resource flexApp 'Microsoft.Web/sites@2024-04-01' = if (isFlex) {
 }
 
 resource windowsPlan 'Microsoft.Web/serverfarms@2024-04-01' = if (!isFlex) {
-  name: 'plan-tickets-${resourceToken}'
+  name: 'plan-tickets-y1-${resourceToken}'
   location: location
   tags: tags
   kind: 'functionapp'
@@ -162,6 +185,12 @@ resource windowsApp 'Microsoft.Web/sites@2024-04-01' = if (!isFlex) {
         {
           name: 'FUNCTIONS_WORKER_RUNTIME'
           value: 'dotnet-isolated'
+        }
+        // Lets Consumption start this app from a pre-warmed .NET isolated placeholder (with netFrameworkVersion
+        // above), which shortens cold starts; Flex Consumption does not use it.
+        {
+          name: 'WEBSITE_USE_PLACEHOLDER_DOTNETISOLATED'
+          value: '1'
         }
         {
           name: 'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING'

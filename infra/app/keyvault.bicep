@@ -36,7 +36,7 @@ resource databaseSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   name: 'tickets-db-connection'
   properties: {
     value: databaseConnectionString
-    contentType: 'Npgsql connection string (PgBouncer, port 6432)'
+    contentType: 'Npgsql connection string'
   }
 }
 

@@ -9,6 +9,9 @@ param maxPoolSize int
 param postgresAdminLogin string
 @secure()
 param postgresAdminPassword string
+param postgresAppLogin string
+@secure()
+param postgresAppPassword string
 @secure()
 param jwtSigningKey string
 param jwtIssuer string
@@ -34,6 +37,7 @@ module monitoring 'monitoring.bicep' = {
     location: location
     tags: tags
     resourceToken: resourceToken
+    publisherPrincipalId: identity.properties.principalId
   }
 }
 
@@ -64,6 +68,12 @@ module database 'database.bicep' = {
   }
 }
 
+// The app connects as its own login, not the administrator (the migration step creates it), and verifies the
+// server's certificate and host name against the operating system's trusted roots.
+// Behind PgBouncer in transaction pooling no session state survives a transaction: no DISCARD ALL on return,
+// no automatic preparation (see docs/deploy.md). A direct connection on Burstable needs neither.
+var poolingSettings = database.outputs.pooled ? 'No Reset On Close=true;Max Auto Prepare=0;' : ''
+
 module vault 'keyvault.bicep' = {
   name: 'keyvault'
   params: {
@@ -73,8 +83,7 @@ module vault 'keyvault.bicep' = {
     purgeProtection: keyVaultPurgeProtection
     readerPrincipalId: identity.properties.principalId
     adminPrincipalId: principalId
-    // PgBouncer port 6432, settings safe for transaction pooling (see docs/deploy.md).
-    databaseConnectionString: 'Host=${database.outputs.host};Port=6432;Database=${database.outputs.databaseName};Username=${postgresAdminLogin};Password=${postgresAdminPassword};SSL Mode=Require;No Reset On Close=true;Max Auto Prepare=0;Max Pool Size=${maxPoolSize};Timeout=5;Command Timeout=15'
+    databaseConnectionString: 'Host=${database.outputs.host};Port=${database.outputs.port};Database=${database.outputs.databaseName};Username=${postgresAppLogin};Password=${postgresAppPassword};SSL Mode=VerifyFull;${poolingSettings}Max Pool Size=${maxPoolSize};Timeout=5;Command Timeout=15'
     jwtSigningKey: jwtSigningKey
   }
 }
