@@ -57,9 +57,9 @@ internal static class StartupPhase
             {
                 (figures.LiveMs[i], figures.HoldMs[i]) = await StartWorkerAsync(functionsBuilds[figures.Build], settings, ev.Id, token);
             }
+            var workers = string.Join(", ", functions.Select(f => string.Create(CultureInfo.InvariantCulture, $"worker ({f.Build}) {f.LiveMs[i]:N0}/{f.HoldMs[i]:N0} ms")));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"start {i + 1}/{starts}: server {server.LiveMs[i]:N0}/{server.HoldMs[i]:N0} ms, " +
-                string.Join(", ", functions.Select(f => $"worker ({f.Build}) {f.LiveMs[i]:N0}/{f.HoldMs[i]:N0} ms")) + " (first live 200 / first hold 201)"));
+                $"start {i + 1}/{starts}: server {server.LiveMs[i]:N0}/{server.HoldMs[i]:N0} ms, {workers} (first live 200 / first hold 201)"));
         }
         return [server, .. functions];
     }

@@ -27,7 +27,7 @@ public sealed class UnresolvedSettingReferenceTests
     private static Dictionary<string, string?> ValidSettings() => new()
     {
         ["ConnectionStrings:Tickets"] = "Host=127.0.0.1;Port=55432;Username=postgres;Database=tickets",
-        ["Jwt:SigningKey"] = ServerFixture.SigningKey,
+        ["Jwt:SigningKey"] = ApiHost.SigningKey,
     };
 
     private static ServiceProvider Services(Dictionary<string, string?> settings)
@@ -100,7 +100,7 @@ public sealed class UnresolvedSettingReferenceTests
     {
         using var services = Services(ValidSettings());
 
-        Assert.Equal(ServerFixture.SigningKey, services.GetRequiredService<IOptions<JwtOptions>>().Value.SigningKey);
+        Assert.Equal(ApiHost.SigningKey, services.GetRequiredService<IOptions<JwtOptions>>().Value.SigningKey);
         Assert.NotNull(services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString);
         Assert.False(SettingReferences.IsUnresolved("Host=db;Password=Microsoft.KeyVault"));
     }

@@ -317,8 +317,8 @@ public sealed class StandInFunctionsHost : IAsyncDisposable
                     context.Response.Headers[name] = value.ToArray();
                 }
             }
-            await using var body = await response.Content.ReadAsStreamAsync(context.RequestAborted);
-            await body.CopyToAsync(context.Response.Body, context.RequestAborted);
+            await using var answer = await response.Content.ReadAsStreamAsync(context.RequestAborted);
+            await answer.CopyToAsync(context.Response.Body, context.RequestAborted);
         }
         var outcome = await invocation.WaitAsync(TimeSpan.FromSeconds(30), context.RequestAborted);
         if (outcome.InvocationResponse.Result.Status != StatusResult.Types.Status.Success)
