@@ -28,11 +28,14 @@ var report = new BenchReport(settings, commit);
 // Start-up first, while nothing else runs: each start is a new process, as a cold start on a consumption plan.
 if (settings.Runs("startup"))
 {
-    var builds = new Dictionary<string, string> { ["Release build"] = Path.Combine(root, "Tickets.Functions", "bin", "Release", "net10.0") };
-    var readyToRun = Path.Combine(root, "Tickets.Functions", "bin", "publish-r2r");
-    if (File.Exists(Path.Combine(readyToRun, "Tickets.Functions.dll")))
+    var release = Path.Combine(root, "Tickets.Functions", "bin", "Release", "net10.0");
+    List<WorkerBuild> builds = [new("Release build", release, new Dictionary<string, string>())];
+    // scripts/bench.sh publishes the app as the deployment does (ReadyToRun, linux-x64) into this folder.
+    var published = Path.Combine(root, "Tickets.Functions", "bin", "publish");
+    if (File.Exists(Path.Combine(published, "Tickets.Functions.dll")))
     {
-        builds["ReadyToRun publish"] = readyToRun;
+        builds.Add(new("publish (ReadyToRun)", published, new Dictionary<string, string>()));
+        builds.Add(new("publish (ReadyToRun), DOTNET_TieredPGO=0", published, new Dictionary<string, string> { ["DOTNET_TieredPGO"] = "0" }));
     }
     report.Startup = await StartupPhase.RunAsync(root, connectionString, dataSource, settings.Starts, builds);
 }

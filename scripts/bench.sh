@@ -6,5 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-postgres.sh
 dotnet build Tickets.Server -c Release -nologo -v quiet
 dotnet build Tickets.Functions -c Release -nologo -v quiet
+# The start-up phase also starts the Functions app as it is deployed (dotnet publish: ReadyToRun, linux-x64).
+rm -rf Tickets.Functions/bin/publish
+dotnet publish Tickets.Functions -c Release -o Tickets.Functions/bin/publish -nologo -v quiet
 dotnet build Tickets.Bench -c Release -nologo -v quiet
 exec dotnet Tickets.Bench/bin/Release/net10.0/Tickets.Bench.dll "$@"
