@@ -139,6 +139,13 @@ public sealed class TokenService
         _validated[token] = (caller, result.SecurityToken.ValidTo);
         return caller;
     }
+
+    /// <summary>Issues and validates one throwaway token, so the first buyer's request does not pay for the handler's start.</summary>
+    internal async Task WarmUpAsync()
+    {
+        var token = Issue(Guid.Empty, Roles.Guest).AccessToken;
+        await _handler.ValidateTokenAsync(token, _validation);
+    }
 }
 
 /// <summary>PBKDF2-HMAC-SHA512 with a random salt; the format records the iterations so they can be raised later.</summary>

@@ -49,6 +49,7 @@ public static class TicketsServices
         services.AddSingleton<UserStore>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<ExpiredHoldsJob>();
+        services.AddHostedService<ColdStartWarmUp>();
 
         services.AddSingleton<AuthEndpoints>();
         services.AddSingleton<EventEndpoints>();

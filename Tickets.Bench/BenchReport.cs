@@ -263,7 +263,7 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
         phases = Phases,
         pgbench = Pgbench.ToDictionary(kv => kv.Key, kv => new { mean = kv.Value.Average(), rounds = kv.Value }),
         sweep = Sweep,
-        startup = Startup.Select(s => new { s.Host, s.Build, s.LiveMs, s.HoldMs, s.MedianLiveMs, s.MedianHoldMs }),
+        startup = Startup.Select(s => new { s.Host, s.Build, s.LoadedMs, s.LiveMs, s.HoldMs, s.MedianLoadedMs, s.MedianLiveMs, s.MedianHoldMs }),
         peakRssMb = PeakRssMb,
         goals = Goals.Select(g => new { g.Goal, g.Value, g.Target, g.Met, g.Rounds }),
         failures = Failures,

@@ -35,7 +35,13 @@ if (settings.Runs("startup"))
     if (File.Exists(Path.Combine(published, "Tickets.Functions.dll")))
     {
         builds.Add(new("publish (ReadyToRun)", published, new Dictionary<string, string>()));
-        builds.Add(new("publish (ReadyToRun), DOTNET_TieredPGO=0", published, new Dictionary<string, string> { ["DOTNET_TieredPGO"] = "0" }));
+        // Runtime settings tried against start-up (docs/benchmarks.md): BENCH_STARTUP_VARIANTS="NAME=VALUE;NAME=VALUE|…"
+        // adds one worker variant per |-separated group.
+        foreach (var variant in (Environment.GetEnvironmentVariable("BENCH_STARTUP_VARIANTS") ?? "").Split('|', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var environment = variant.Split(';').Select(pair => pair.Split('=', 2)).ToDictionary(pair => pair[0], pair => pair[1]);
+            builds.Add(new($"publish (ReadyToRun), {variant.Replace(";", ", ", StringComparison.Ordinal)}", published, environment));
+        }
     }
     report.Startup = await StartupPhase.RunAsync(root, connectionString, dataSource, settings.Starts, builds);
 }
