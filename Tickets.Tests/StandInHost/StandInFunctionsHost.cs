@@ -127,11 +127,10 @@ public sealed class StandInFunctionsHost : IAsyncDisposable
         var workerId = WorkerIdPrefix + Guid.NewGuid().ToString("N");
         var startedAt = Stopwatch.GetTimestamp();
         var worker = WorkerProcess.Start(appDirectory, new Uri($"http://127.0.0.1:{ports[0]}/"), workerId, appSettings, channel.Log);
-        host = new StandInFunctionsHost(web, channel, worker);
+        host = new StandInFunctionsHost(web, channel, worker) { WorkerStartedAt = startedAt };
         try
         {
             await host.HandshakeAsync(appDirectory);
-            host.WorkerStartedAt = startedAt;
             host.StartupTime = Stopwatch.GetElapsedTime(startedAt);
             host.BaseAddress = new Uri($"http://127.0.0.1:{ports[1]}/{routePrefix}/");
             return host;
@@ -148,6 +147,7 @@ public sealed class StandInFunctionsHost : IAsyncDisposable
         using var timeout = new CancellationTokenSource(StartTimeout);
         var exited = _worker.Exited;
         await Until(_channel.Connected.Task, "the worker's start_stream");
+        _channel.Log.Add("host", $"start_stream after {Stopwatch.GetElapsedTime(WorkerStartedAt).TotalMilliseconds:N0} ms");
 
         var init = await Until(_channel.RequestAsync(new StreamingMessage
         {
@@ -160,6 +160,7 @@ public sealed class StandInFunctionsHost : IAsyncDisposable
         }, StreamingMessage.ContentOneofCase.WorkerInitResponse, ""), "worker_init_response");
         EnsureSuccess(init.WorkerInitResponse.Result, "worker init");
         WorkerCapabilities = init.WorkerInitResponse.Capabilities.ToDictionary(c => c.Key, c => c.Value);
+        _channel.Log.Add("host", $"worker_init_response after {Stopwatch.GetElapsedTime(WorkerStartedAt).TotalMilliseconds:N0} ms");
 
         var metadata = await Until(_channel.RequestAsync(new StreamingMessage
         {
@@ -167,6 +168,7 @@ public sealed class StandInFunctionsHost : IAsyncDisposable
         }, StreamingMessage.ContentOneofCase.FunctionMetadataResponse, ""), "function_metadata_response");
         EnsureSuccess(metadata.FunctionMetadataResponse.Result, "function metadata");
         Functions = metadata.FunctionMetadataResponse.FunctionMetadataResults.ToList();
+        _channel.Log.Add("host", $"function_metadata_response after {Stopwatch.GetElapsedTime(WorkerStartedAt).TotalMilliseconds:N0} ms");
 
         var loads = Functions.Select(f => _channel.RequestAsync(new StreamingMessage
         {
@@ -176,6 +178,7 @@ public sealed class StandInFunctionsHost : IAsyncDisposable
         {
             EnsureSuccess(load.FunctionLoadResponse.Result, $"loading {load.FunctionLoadResponse.FunctionId}");
         }
+        _channel.Log.Add("host", $"{Functions.Count} functions loaded after {Stopwatch.GetElapsedTime(WorkerStartedAt).TotalMilliseconds:N0} ms");
         _routes = Functions.Select(HttpFunction.From).OfType<HttpFunction>()
             .OrderBy(f => RoutePrecedence.ComputeInbound(f.Template)).ToList();
 
