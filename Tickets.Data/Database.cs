@@ -54,10 +54,11 @@ public sealed class Database
         }, cancellationToken);
 
     /// <summary>
-    /// Work that sends one batch of statements without an explicit transaction: PostgreSQL runs the whole batch
-    /// as one implicit transaction and commits it with the answer, in a single round trip. An error PostgreSQL
-    /// reports has rolled the batch back (retried like any transaction when safe); a connection that fails
-    /// after the batch was sent leaves its outcome unknown, like a failed COMMIT, and is never retried.
+    /// A write without an explicit transaction: one batch of statements, or a single autocommit statement (and
+    /// reads after it). PostgreSQL runs a batch as one implicit transaction and commits it with the answer, in a
+    /// single round trip. An error PostgreSQL reports has rolled the batch back (retried like any transaction when
+    /// safe); a connection that fails after the write was sent leaves its outcome unknown, like a failed COMMIT,
+    /// and is never retried: a retry could apply it twice (a second event, with the new id the retry makes).
     /// </summary>
     public Task<T> InOneRoundTripAsync<T>(
         Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken, ConnectionLane? lane = null) =>
@@ -74,7 +75,10 @@ public sealed class Database
             }
         }, cancellationToken);
 
-    /// <summary>A read, or a single autocommit statement, with the same retry rules.</summary>
+    /// <summary>
+    /// Reads, retried under the same rules (a failed connection has changed nothing). Writes go through
+    /// <see cref="InOneRoundTripAsync"/> or <see cref="InTransactionAsync"/>, which never retry a write once sent.
+    /// </summary>
     public Task<T> WithConnectionAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
         RunAsync(async ct =>
         {

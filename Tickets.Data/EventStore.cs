@@ -34,7 +34,7 @@ public sealed class EventStore(Database database)
         """;
 
     public Task<Event> CreateAsync(NewEvent e, CancellationToken cancellationToken) =>
-        database.WithConnectionAsync(async (connection, ct) =>
+        database.InOneRoundTripAsync(async (connection, ct) =>
         {
             const string sql = $"""
                 insert into events (id, name, capacity, available, sales_opens_at, sales_closes_at, max_tickets_per_user, hold_seconds)
@@ -79,7 +79,7 @@ public sealed class EventStore(Database database)
     /// amount and may never go below held + confirmed; the row lock serializes this with holds.
     /// </summary>
     public Task<EventUpdateResult> UpdateAsync(Guid id, EventChanges changes, CancellationToken cancellationToken) =>
-        database.WithConnectionAsync(async (connection, ct) =>
+        database.InOneRoundTripAsync(async (connection, ct) =>
         {
             const string sql = $"""
                 update events set

@@ -936,7 +936,7 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
         var total = 0;
         while (true)
         {
-            var deleted = await database.WithConnectionAsync((connection, ct) =>
+            var deleted = await database.InOneRoundTripAsync((connection, ct) =>
                 connection.ExecuteAsync(new CommandDefinition(sql, new { Retention = retention }, cancellationToken: ct)), cancellationToken);
             total += deleted;
             if (deleted < 5000)

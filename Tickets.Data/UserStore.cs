@@ -8,7 +8,7 @@ public sealed class UserStore(Database database)
 {
     /// <returns>The new user, or null when the email is taken (case-insensitively).</returns>
     public Task<User?> CreateAsync(string? email, string? passwordHash, string role, CancellationToken cancellationToken) =>
-        database.WithConnectionAsync<User?>(async (connection, ct) =>
+        database.InOneRoundTripAsync<User?>(async (connection, ct) =>
         {
             const string sql = """
                 insert into users (id, email, password_hash, role)
@@ -33,7 +33,7 @@ public sealed class UserStore(Database database)
 
     /// <summary>Creates the admin, or promotes and re-keys an existing account with that email.</summary>
     public Task<User> UpsertAdminAsync(string email, string passwordHash, CancellationToken cancellationToken) =>
-        database.WithConnectionAsync(async (connection, ct) =>
+        database.InOneRoundTripAsync(async (connection, ct) =>
         {
             const string sql = """
                 insert into users (id, email, password_hash, role)

@@ -49,3 +49,55 @@ public sealed class DatabaseResilienceTests
         Assert.IsAssignableFrom<NpgsqlException>(ex.InnerException);
     }
 }
+
+/// <summary>A write whose connection failed after it was sent may have committed: it is never run again.</summary>
+public sealed class SentWriteRetryTests(PostgresFixture db) : IClassFixture<PostgresFixture>
+{
+    private Database Quick => new(db.DataSource, NullLogger<Database>.Instance,
+        new DatabaseResilienceOptions { MaxRetryAttempts = 3, RetryBaseDelay = TimeSpan.FromMilliseconds(1), CircuitMinimumThroughput = 1000 });
+
+    private async Task<long> EventsNamedAsync(string name)
+    {
+        await using var command = db.DataSource.CreateCommand("select count(*) from events where name = @name");
+        command.Parameters.AddWithValue("name", name);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task A_write_whose_connection_fails_after_it_was_sent_is_reported_unavailable_not_run_again()
+    {
+        var name = $"Sent once {Guid.NewGuid():N}";
+        var attempts = 0;
+
+        await Assert.ThrowsAsync<DatabaseUnavailableException>(() => Quick.InOneRoundTripAsync<int>(async (connection, ct) =>
+        {
+            attempts++;
+            await using var insert = new NpgsqlCommand("insert into events (id, name, capacity, available) values (gen_random_uuid(), @name, 1, 1)", connection);
+            insert.Parameters.AddWithValue("name", name);
+            await insert.ExecuteNonQueryAsync(ct);
+            // The statement committed; its answer is lost with the connection, as Npgsql reports it (a transient
+            // error, which a read would retry).
+            throw new NpgsqlException("Exception while reading from stream", new IOException("Connection reset."));
+        }, CancellationToken.None));
+
+        Assert.Equal((1, 1L), (attempts, await EventsNamedAsync(name)));
+    }
+
+    [Fact]
+    public async Task A_read_whose_connection_fails_is_retried()
+    {
+        var attempts = 0;
+
+        var result = await Quick.WithConnectionAsync(async (connection, ct) =>
+        {
+            if (++attempts < 3)
+            {
+                throw new NpgsqlException("Exception while reading from stream", new IOException("Connection reset."));
+            }
+            await using var select = new NpgsqlCommand("select 42", connection);
+            return (int)(await select.ExecuteScalarAsync(ct))!;
+        }, CancellationToken.None);
+
+        Assert.Equal((3, 42), (attempts, result));
+    }
+}
