@@ -76,8 +76,9 @@ public sealed class Database
         }, cancellationToken);
 
     /// <summary>
-    /// Reads, retried under the same rules (a failed connection has changed nothing). Writes go through
-    /// <see cref="InOneRoundTripAsync"/> or <see cref="InTransactionAsync"/>, which never retry a write once sent.
+    /// Reads, and writes that give the same result when applied twice, retried under the same rules. Other writes
+    /// go through <see cref="InOneRoundTripAsync"/> or <see cref="InTransactionAsync"/>, which never retry a write
+    /// once sent.
     /// </summary>
     public Task<T> WithConnectionAsync<T>(Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken cancellationToken) =>
         RunAsync(async ct =>

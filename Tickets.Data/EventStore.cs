@@ -79,7 +79,9 @@ public sealed class EventStore(Database database)
     /// amount and may never go below held + confirmed; the row lock serializes this with holds.
     /// </summary>
     public Task<EventUpdateResult> UpdateAsync(Guid id, EventChanges changes, CancellationToken cancellationToken) =>
-        database.InOneRoundTripAsync(async (connection, ct) =>
+        // Applying the same changes again gives the same row (capacity moves available by the difference to the
+        // stored capacity): retried like a read.
+        database.WithConnectionAsync(async (connection, ct) =>
         {
             const string sql = $"""
                 update events set

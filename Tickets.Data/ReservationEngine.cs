@@ -936,7 +936,8 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
         var total = 0;
         while (true)
         {
-            var deleted = await database.InOneRoundTripAsync((connection, ct) =>
+            // Deleting old keys again is harmless: retried like a read.
+            var deleted = await database.WithConnectionAsync((connection, ct) =>
                 connection.ExecuteAsync(new CommandDefinition(sql, new { Retention = retention }, cancellationToken: ct)), cancellationToken);
             total += deleted;
             if (deleted < 5000)

@@ -341,7 +341,9 @@ public sealed class InfrastructureTests
     {
         var settings = AppSettings();
         Assert.Equal("Information", settings["Logging__LogLevel__Default"]);
-        Assert.Equal("Warning", settings["Logging__LogLevel__Microsoft.AspNetCore"]);
+        // The framework's and the worker's own Information logs (every request, every invocation) stay out.
+        Assert.Equal("Warning", settings["Logging__LogLevel__Microsoft"]);
+        Assert.DoesNotContain(settings.Keys, key => key.Contains('.', StringComparison.Ordinal));
         Assert.Equal("Warning", settings["Logging__LogLevel__Npgsql"]);
     }
 

@@ -12,14 +12,17 @@ bash scripts/check-infra.sh
 
 results="$(mktemp -d)"
 status=0
+# Tags this run's Functions workers (see below).
+export TICKETS_TEST_RUN="run$$"
 dotnet test Tickets.Tests -c Release --no-build -nologo \
   --logger "trx;LogFileName=tests.trx" --results-directory "$results" "$@" || status=$?
 
-# The stand-in Functions host fences its workers (they die with the test process); a worker found here anyway is
-# reported and ended, so that no run leaves one behind.
-if pgrep -f -- "--functions-worker-id tickets-test-worker-" > /dev/null; then
-  echo "Ending Functions workers left behind by the tests: $(pgrep -f -- "--functions-worker-id tickets-test-worker-" | tr '\n' ' ')" >&2
-  pkill -KILL -f -- "--functions-worker-id tickets-test-worker-" || true
+# The stand-in Functions host fences its workers (they die with the test process); a worker of this run found here
+# anyway is reported and ended, so that no run leaves one behind (other runs' workers are left alone).
+workers="--functions-worker-id tickets-test-worker-$TICKETS_TEST_RUN-"
+if pgrep -f -- "$workers" > /dev/null; then
+  echo "Ending Functions workers left behind by the tests: $(pgrep -f -- "$workers" | tr '\n' ' ')" >&2
+  pkill -KILL -f -- "$workers" || true
 fi
 
 # One plain summary line, read from the test results rather than from console text, with the end-to-end tests

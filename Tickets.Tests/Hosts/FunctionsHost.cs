@@ -25,6 +25,24 @@ public class FunctionsHost : ApiHost
         appSettings.TryAdd("AZURE_FUNCTIONS_ENVIRONMENT", "Testing");
         _host = await StandInFunctionsHost.StartAsync(FunctionsBuild.OutputDirectory, appSettings, ApiRoutes.Prefix, Log);
         BaseAddress = _host.BaseAddress;
+        // The worker opens its web server's port a moment after it reports its functions loaded, later still on a
+        // busy machine: the tests start once it accepts connections (the stand-in's own retries only imitate the
+        // host's, for about a second).
+        var httpUri = new Uri(_host.WorkerCapabilities["HttpUri"]);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                using var probe = new System.Net.Sockets.TcpClient();
+                await probe.ConnectAsync(httpUri.Host, httpUri.Port);
+                break;
+            }
+            catch (System.Net.Sockets.SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+        }
     }
 
     protected override async Task StopAsync()

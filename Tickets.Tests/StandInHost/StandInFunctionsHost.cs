@@ -23,8 +23,11 @@ namespace Tickets.Tests.StandInHost;
 
 public sealed class StandInFunctionsHost : IAsyncDisposable
 {
-    /// <summary>Marks worker processes started by a stand-in host, so CI can find any left behind.</summary>
-    public const string WorkerIdPrefix = "tickets-test-worker-";
+    /// <summary>
+    /// Marks worker processes started by a stand-in host, with the test run's tag (TICKETS_TEST_RUN, set by
+    /// scripts/test.sh), so the script ends only its own run's workers if any were left behind.
+    /// </summary>
+    public static readonly string WorkerIdPrefix = $"tickets-test-worker-{Environment.GetEnvironmentVariable("TICKETS_TEST_RUN") ?? "adhoc"}-";
 
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     // Up to about a second of retries, in short steps: a cold worker's web server may open its port just after
@@ -126,7 +129,17 @@ public sealed class StandInFunctionsHost : IAsyncDisposable
 
         var workerId = WorkerIdPrefix + Guid.NewGuid().ToString("N");
         var startedAt = Stopwatch.GetTimestamp();
-        var worker = WorkerProcess.Start(appDirectory, new Uri($"http://127.0.0.1:{ports[0]}/"), workerId, appSettings, channel.Log);
+        WorkerProcess worker;
+        try
+        {
+            worker = WorkerProcess.Start(appDirectory, new Uri($"http://127.0.0.1:{ports[0]}/"), workerId, appSettings, channel.Log);
+        }
+        catch
+        {
+            await web.StopAsync();
+            await web.DisposeAsync();
+            throw;
+        }
         host = new StandInFunctionsHost(web, channel, worker) { WorkerStartedAt = startedAt };
         try
         {
@@ -157,7 +170,7 @@ public sealed class StandInFunctionsHost : IAsyncDisposable
                 WorkerDirectory = appDirectory,
                 FunctionAppDirectory = appDirectory,
             },
-        }, StreamingMessage.ContentOneofCase.WorkerInitResponse, ""), "worker_init_response");
+        }, StreamingMessage.ContentOneofCase.WorkerInitResponse, "", StartTimeout), "worker_init_response");
         EnsureSuccess(init.WorkerInitResponse.Result, "worker init");
         WorkerCapabilities = init.WorkerInitResponse.Capabilities.ToDictionary(c => c.Key, c => c.Value);
         _channel.Log.Add("host", $"worker_init_response after {Stopwatch.GetElapsedTime(WorkerStartedAt).TotalMilliseconds:N0} ms");
@@ -165,7 +178,7 @@ public sealed class StandInFunctionsHost : IAsyncDisposable
         var metadata = await Until(_channel.RequestAsync(new StreamingMessage
         {
             FunctionsMetadataRequest = new FunctionsMetadataRequest { FunctionAppDirectory = appDirectory },
-        }, StreamingMessage.ContentOneofCase.FunctionMetadataResponse, ""), "function_metadata_response");
+        }, StreamingMessage.ContentOneofCase.FunctionMetadataResponse, "", StartTimeout), "function_metadata_response");
         EnsureSuccess(metadata.FunctionMetadataResponse.Result, "function metadata");
         Functions = metadata.FunctionMetadataResponse.FunctionMetadataResults.ToList();
         _channel.Log.Add("host", $"function_metadata_response after {Stopwatch.GetElapsedTime(WorkerStartedAt).TotalMilliseconds:N0} ms");
@@ -173,7 +186,7 @@ public sealed class StandInFunctionsHost : IAsyncDisposable
         var loads = Functions.Select(f => _channel.RequestAsync(new StreamingMessage
         {
             FunctionLoadRequest = new FunctionLoadRequest { FunctionId = f.FunctionId, Metadata = f },
-        }, StreamingMessage.ContentOneofCase.FunctionLoadResponse, f.FunctionId)).ToList();
+        }, StreamingMessage.ContentOneofCase.FunctionLoadResponse, f.FunctionId, StartTimeout)).ToList();
         foreach (var load in await Until(Task.WhenAll(loads), "function_load_response"))
         {
             EnsureSuccess(load.FunctionLoadResponse.Result, $"loading {load.FunctionLoadResponse.FunctionId}");
@@ -217,9 +230,9 @@ public sealed class StandInFunctionsHost : IAsyncDisposable
         var invocationId = Guid.NewGuid().ToString();
         var request = NewInvocation(invocationId, function.FunctionId);
         request.InputData.Add(new ParameterBinding { Name = binding, Data = new TypedData { Json = timerInfo } });
-        var response = _channel.RequestAsync(new StreamingMessage { InvocationRequest = request },
-            StreamingMessage.ContentOneofCase.InvocationResponse, invocationId);
-        return (await response.WaitAsync(timeout ?? TimeSpan.FromSeconds(60))).InvocationResponse.Result;
+        var response = await _channel.RequestAsync(new StreamingMessage { InvocationRequest = request },
+            StreamingMessage.ContentOneofCase.InvocationResponse, invocationId, timeout ?? TimeSpan.FromSeconds(60));
+        return response.InvocationResponse.Result;
     }
 
     private static InvocationRequest NewInvocation(string invocationId, string functionId)
@@ -275,8 +288,9 @@ public sealed class StandInFunctionsHost : IAsyncDisposable
         {
             Json = JsonSerializer.Serialize(context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString())),
         };
+        // The worker pairs the forwarded request with this invocation; its function side waits about 15 s for it.
         var invocation = _channel.RequestAsync(new StreamingMessage { InvocationRequest = request },
-            StreamingMessage.ContentOneofCase.InvocationResponse, invocationId);
+            StreamingMessage.ContentOneofCase.InvocationResponse, invocationId, TimeSpan.FromSeconds(30));
 
         // The request target as the client sent it (still percent-encoded), as a proxy passes it on.
         var target = context.Features.Get<IHttpRequestFeature>()?.RawTarget ?? path + context.Request.QueryString;
@@ -298,7 +312,7 @@ public sealed class StandInFunctionsHost : IAsyncDisposable
             {
                 response = await _forwarder.SendAsync(forward, HttpCompletionOption.ResponseHeadersRead, context.RequestAborted);
             }
-            catch (HttpRequestException ex) when (attempt < ForwardAttempts)
+            catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConnectionError && attempt < ForwardAttempts)
             {
                 if (attempt == 1)
                 {
@@ -308,7 +322,8 @@ public sealed class StandInFunctionsHost : IAsyncDisposable
             }
             catch (HttpRequestException ex)
             {
-                // The request never reached the worker (the host's proxy refused it): the function side gives up on
+                // The request did not reach the worker, or its answer did not come back (a header the proxy cannot
+                // send, a connection reset): never sent again, as it may have run. The function side gives up on
                 // its own; the client gets a bad gateway.
                 _channel.Log.Add("host", $"Forwarding {context.Request.Method} {path} failed, answering 502: {ex.Message}");
                 context.Response.StatusCode = StatusCodes.Status502BadGateway;
@@ -328,7 +343,7 @@ public sealed class StandInFunctionsHost : IAsyncDisposable
             await using var answer = await response.Content.ReadAsStreamAsync(context.RequestAborted);
             await answer.CopyToAsync(context.Response.Body, context.RequestAborted);
         }
-        var outcome = await invocation.WaitAsync(TimeSpan.FromSeconds(30), context.RequestAborted);
+        var outcome = await invocation.WaitAsync(context.RequestAborted);
         if (outcome.InvocationResponse.Result.Status != StatusResult.Types.Status.Success)
         {
             _channel.Log.Add("host", $"Invocation {invocationId} of {function.Name} ended {outcome.InvocationResponse.Result.Status}: " +
@@ -354,26 +369,41 @@ public sealed class StandInFunctionsHost : IAsyncDisposable
                 forward.Content?.Headers.TryAddWithoutValidation(name, value.ToArray());
             }
         }
-        // The address the host saw is appended for the worker's forwarded-headers handling.
+        // The address the front end saw is appended for the worker's forwarded-headers handling.
         forward.Headers.Remove("X-Forwarded-For");
         var forwardedFor = context.Request.Headers["X-Forwarded-For"].ToString();
-        var peer = context.Connection.RemoteIpAddress?.ToString() ?? "";
+        // As App Service's front end writes it: the client's address with its port.
+        var peer = context.Connection.RemoteIpAddress is { } address ? $"{address}:{context.Connection.RemotePort}" : "";
         forward.Headers.TryAddWithoutValidation("X-Forwarded-For", forwardedFor.Length > 0 ? $"{forwardedFor}, {peer}" : peer);
         forward.Headers.Remove("X-Forwarded-Proto");
         forward.Headers.TryAddWithoutValidation("X-Forwarded-Proto", context.Request.Scheme);
         forward.Headers.Remove("X-Forwarded-Host");
         forward.Headers.TryAddWithoutValidation("X-Forwarded-Host", context.Request.Host.Value);
+        forward.Headers.Remove("x-ms-invocation-id");
         forward.Headers.TryAddWithoutValidation("x-ms-invocation-id", invocationId);
         return forward;
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _channel.TerminateAsync(TimeSpan.FromSeconds(5));
-        await _worker.StopAsync(TimeSpan.FromSeconds(10));
-        _forwarder.Dispose();
-        await _web.StopAsync();
-        await _web.DisposeAsync();
+        try
+        {
+            await _channel.TerminateAsync(TimeSpan.FromSeconds(5));
+        }
+        finally
+        {
+            try
+            {
+                // Kills the worker if it has not exited by then, and ends the thread that fences it.
+                await _worker.StopAsync(TimeSpan.FromSeconds(10));
+            }
+            finally
+            {
+                _forwarder.Dispose();
+                await _web.StopAsync();
+                await _web.DisposeAsync();
+            }
+        }
     }
 
     /// <summary>An HTTP-triggered function as the host routes it, read from the worker's raw binding JSON.</summary>
@@ -467,15 +497,27 @@ internal sealed class WorkerChannel(HostLog log)
         }
     }
 
-    public async Task<StreamingMessage> RequestAsync(StreamingMessage request, StreamingMessage.ContentOneofCase responseCase, string id)
+    public async Task<StreamingMessage> RequestAsync(StreamingMessage request, StreamingMessage.ContentOneofCase responseCase, string id, TimeSpan timeout)
     {
+        if (_streamEnded.Task.IsCompleted)
+        {
+            throw new InvalidOperationException("The worker's stream has ended.");
+        }
         var waiter = new TaskCompletionSource<StreamingMessage>(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!_pending.TryAdd((responseCase, id), waiter))
         {
             throw new InvalidOperationException($"A {responseCase} for '{id}' is already awaited.");
         }
-        await SendAsync(request);
-        return await waiter.Task;
+        try
+        {
+            await SendAsync(request);
+            return await waiter.Task.WaitAsync(timeout);
+        }
+        finally
+        {
+            // Also when the caller stops waiting: no answer is kept for a request nobody awaits.
+            _pending.TryRemove((responseCase, id), out _);
+        }
     }
 
     public async Task TerminateAsync(TimeSpan gracePeriod)
@@ -486,11 +528,13 @@ internal sealed class WorkerChannel(HostLog log)
         }
         try
         {
-            await SendAsync(new StreamingMessage { WorkerTerminate = new WorkerTerminate { GracePeriod = Duration.FromTimeSpan(gracePeriod) } });
+            await SendAsync(new StreamingMessage { WorkerTerminate = new WorkerTerminate { GracePeriod = Duration.FromTimeSpan(gracePeriod) } })
+                .WaitAsync(gracePeriod);
             await _streamEnded.Task.WaitAsync(gracePeriod);
         }
-        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or IOException)
+        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or IOException or OperationCanceledException or Grpc.Core.RpcException)
         {
+            // The worker is killed next if it has not exited.
             Log.Add("host", $"Terminating the worker: {ex.Message}");
         }
     }

@@ -47,13 +47,14 @@ var appSettings = [
   }
   // host.json log levels govern the host's own logs only; the isolated worker reads the Logging section of its
   // configuration. These keep its request-level chatter out of Application Insights (Program.cs removes the
-  // Application Insights SDK's default Warning floor so that the worker's Information logs arrive).
+  // Application Insights SDK's default Warning floor so that the worker's Information logs arrive). Category
+  // names without dots: Linux app setting names cannot carry them.
   {
     name: 'Logging__LogLevel__Default'
     value: 'Information'
   }
   {
-    name: 'Logging__LogLevel__Microsoft.AspNetCore'
+    name: 'Logging__LogLevel__Microsoft'
     value: 'Warning'
   }
   {
