@@ -1,6 +1,7 @@
-// Per-user and per-client limits against abuse: hold and auth rates (429 + Retry-After), login throttling
-// against password guessing. In memory, per instance: with N instances the effective ceilings are N times
-// these (the database-backed caps — per-event ticket limits, live holds per user — hold globally).
+// Per-user and per-client limits against abuse: write and auth rates (429 + Retry-After), a quota of holds per
+// client address, and sign-in throttling (SignInThrottle). In memory, per instance: with N instances the effective
+// ceilings are N times these (the database-backed caps — per-event ticket limits, live holds and held seats per
+// user — hold globally).
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
@@ -10,17 +11,35 @@ namespace Tickets.Api;
 /// <summary>The "RateLimits" configuration section; 0 turns a limit off.</summary>
 public sealed class RateLimitOptions
 {
-    /// <summary>Hold and confirm requests per user per second (token bucket, burst of twice this).</summary>
-    public int HoldsPerUserPerSecond { get; set; } = 5;
+    /// <summary>
+    /// Write requests per user per second (token bucket, burst of twice this): hold, confirm, release, cancel,
+    /// and creating or changing events.
+    /// </summary>
+    public int WritesPerUserPerSecond { get; set; } = 5;
 
     /// <summary>Register, token and guest requests per client address per minute.</summary>
     public int AuthPerClientPerMinute { get; set; } = 30;
 
-    /// <summary>Failed sign-ins per email per 15 minutes before further attempts are refused.</summary>
-    public int FailedSignInsPerEmail { get; set; } = 5;
+    /// <summary>Hold requests per client address per minute, whoever's tokens they carry (one address, many guests).</summary>
+    public int HoldsPerClientPerMinute { get; set; } = 60;
+
+    /// <summary>Failed sign-ins to one account from one client address before each further one costs a growing delay.</summary>
+    public int SignInFailuresBeforeDelay { get; set; } = 5;
+
+    /// <summary>
+    /// Consecutive failed sign-ins to one account from all addresses together before clients that never signed in
+    /// to it successfully get growing delays too (NIST SP 800-63B: at most 100 consecutive failures per account).
+    /// </summary>
+    public int SignInFailuresPerAccountBeforeDelay { get; set; } = 100;
+
+    /// <summary>Longest delay a run of failed sign-ins can cost (the delay doubles per failure up to this).</summary>
+    public int MaxSignInDelaySeconds { get; set; } = 900;
 
     /// <summary>Live holds one user may have at once across all events.</summary>
     public int MaxActiveHoldsPerUser { get; set; } = 20;
+
+    /// <summary>Seats one user may hold at once across all events (live holds; confirmed tickets do not count).</summary>
+    public int MaxHeldSeatsPerUser { get; set; } = 20;
 
     /// <summary>
     /// Take the client address from the last X-Forwarded-For entry: for Tickets.Server behind exactly one reverse
@@ -32,48 +51,49 @@ public sealed class RateLimitOptions
 
 public sealed class AbuseLimits : IDisposable
 {
-    private static readonly TimeSpan SignInWindow = TimeSpan.FromMinutes(15);
     private readonly RateLimitOptions _options;
-    private readonly PartitionedRateLimiter<Guid> _holds;
+    private readonly PartitionedRateLimiter<Guid> _writes;
     private readonly PartitionedRateLimiter<string> _auth;
-    private readonly PartitionedRateLimiter<string> _failedSignIns;
+    private readonly PartitionedRateLimiter<string> _holdsPerClient;
 
     public AbuseLimits(IOptions<RateLimitOptions> options)
     {
         _options = options.Value;
-        _holds = PartitionedRateLimiter.Create<Guid, Guid>(user => RateLimitPartition.GetTokenBucketLimiter(user, _ => new TokenBucketRateLimiterOptions
+        _writes = PartitionedRateLimiter.Create<Guid, Guid>(user => RateLimitPartition.GetTokenBucketLimiter(user, _ => new TokenBucketRateLimiterOptions
         {
-            TokenLimit = Math.Max(1, _options.HoldsPerUserPerSecond * 2),
-            TokensPerPeriod = Math.Max(1, _options.HoldsPerUserPerSecond),
+            TokenLimit = Math.Max(1, _options.WritesPerUserPerSecond * 2),
+            TokensPerPeriod = Math.Max(1, _options.WritesPerUserPerSecond),
             ReplenishmentPeriod = TimeSpan.FromSeconds(1),
             QueueLimit = 0,
         }));
-        _auth = PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
+        _auth = PerClientPerMinute(_options.AuthPerClientPerMinute);
+        _holdsPerClient = PerClientPerMinute(_options.HoldsPerClientPerMinute);
+    }
+
+    private static PartitionedRateLimiter<string> PerClientPerMinute(int permits) =>
+        PartitionedRateLimiter.Create<string, string>(client => RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
         {
-            PermitLimit = Math.Max(1, _options.AuthPerClientPerMinute),
+            PermitLimit = Math.Max(1, permits),
             Window = TimeSpan.FromMinutes(1),
             QueueLimit = 0,
         }));
-        _failedSignIns = PartitionedRateLimiter.Create<string, string>(email => RateLimitPartition.GetFixedWindowLimiter(email, _ => new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = Math.Max(1, _options.FailedSignInsPerEmail),
-            Window = SignInWindow,
-            QueueLimit = 0,
-        }));
-    }
 
-    public int MaxActiveHoldsPerUser => _options.MaxActiveHoldsPerUser;
+    /// <summary>Null when the user may send a write request now; otherwise the 429 to answer with.</summary>
+    public IResult? Writes(Guid userId) =>
+        _options.WritesPerUserPerSecond <= 0 ? null : Refuse(_writes.AttemptAcquire(userId), "writes", "Too many write requests; slow down.");
 
-    /// <summary>Null when the user may hold or confirm now; otherwise the 429 to answer with.</summary>
-    public IResult? Holds(Guid userId) =>
-        _options.HoldsPerUserPerSecond <= 0 ? null : Refuse(_holds.AttemptAcquire(userId), "holds", "Too many hold or confirm requests; slow down.");
+    /// <summary>Null when this client address may send another hold now; otherwise the 429.</summary>
+    public IResult? HoldsFromClient(HttpContext context) =>
+        _options.HoldsPerClientPerMinute <= 0 ? null
+            : Refuse(_holdsPerClient.AttemptAcquire(ClientAddress(context)), "holds_per_client", "Too many holds from this network address; retry later.");
 
     /// <summary>Null when this client may call an auth endpoint now; otherwise the 429.</summary>
     public IResult? Auth(HttpContext context) =>
         _options.AuthPerClientPerMinute <= 0 ? null
             : Refuse(_auth.AttemptAcquire(ClientAddress(context)), "auth", "Too many sign-in or registration requests.");
 
-    private string ClientAddress(HttpContext context)
+    /// <summary>The address the request came from: the connection's, or the trusted proxy's last X-Forwarded-For entry.</summary>
+    public string ClientAddress(HttpContext context)
     {
         if (_options.TrustForwardedFor && context.Request.Headers["X-Forwarded-For"].ToString() is { Length: > 0 } forwarded)
         {
@@ -86,35 +106,12 @@ public sealed class AbuseLimits : IDisposable
         return context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
     }
 
-    /// <summary>Whether this email is locked out by recent failures (checked before the password is).</summary>
-    public IResult? SignInLockedOut(string email)
-    {
-        if (_options.FailedSignInsPerEmail <= 0)
-        {
-            return null;
-        }
-        var statistics = _failedSignIns.GetStatistics(Normalize(email));
-        return statistics is { CurrentAvailablePermits: <= 0 }
-            ? Reject("sign_in", "Too many failed sign-ins for this account; try again later.", (int)SignInWindow.TotalSeconds)
-            : null;
-    }
-
-    public void SignInFailed(string email)
-    {
-        if (_options.FailedSignInsPerEmail > 0)
-        {
-            _failedSignIns.AttemptAcquire(Normalize(email)).Dispose();
-        }
-    }
-
     public void Dispose()
     {
-        _holds.Dispose();
+        _writes.Dispose();
         _auth.Dispose();
-        _failedSignIns.Dispose();
+        _holdsPerClient.Dispose();
     }
-
-    private static string Normalize(string email) => email.Trim().ToUpperInvariant();
 
     private static IResult? Refuse(RateLimitLease lease, string policy, string detail)
     {
@@ -129,7 +126,7 @@ public sealed class AbuseLimits : IDisposable
         }
     }
 
-    private static IResult Reject(string policy, string detail, int retryAfterSeconds)
+    internal static IResult Reject(string policy, string detail, int retryAfterSeconds)
     {
         TicketsMetrics.RateLimited.Add(1, new KeyValuePair<string, object?>("policy", policy));
         return Problems.TooManyRequests(detail, retryAfterSeconds);

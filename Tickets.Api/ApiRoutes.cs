@@ -51,6 +51,9 @@ public static class ApiRoutes
         new("Docs", "GET", Docs, c => Task.FromResult(DocsEndpoints.Page())),
     ];
 
+    /// <summary>The methods a route answers: a GET route answers HEAD too (RFC 9110 §9.3.2), without a body.</summary>
+    public static IReadOnlyList<string> MethodsOf(ApiRoute route) => route.Method == "GET" ? ["GET", "HEAD"] : [route.Method];
+
     private static string Id(HttpContext c) => c.Request.RouteValues["id"] as string ?? "";
     private static AuthEndpoints AuthOf(HttpContext c) => c.RequestServices.GetRequiredService<AuthEndpoints>();
     private static EventEndpoints EventsOf(HttpContext c) => c.RequestServices.GetRequiredService<EventEndpoints>();

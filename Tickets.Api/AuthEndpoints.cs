@@ -5,12 +5,9 @@ using Tickets.Data;
 
 namespace Tickets.Api;
 
-public sealed class AuthEndpoints(UserStore users, TokenService tokens, AbuseLimits limits, ILogger<AuthEndpoints> logger)
+public sealed class AuthEndpoints(
+    UserStore users, TokenService tokens, AbuseLimits limits, SignInThrottle throttle, HumanCheck humanCheck, ILogger<AuthEndpoints> logger)
 {
-    private const int MinPasswordLength = 8;
-    private const int MaxPasswordLength = 128;
-    private const int MaxEmailLength = 254;
-
     public async Task<IResult> RegisterAsync(HttpContext context)
     {
         if (limits.Auth(context) is { } limited)
@@ -26,7 +23,7 @@ public sealed class AuthEndpoints(UserStore users, TokenService tokens, AbuseLim
         {
             return invalid;
         }
-        var email = body.Email!.Trim();
+        EmailAddress.TryParse(body.Email, out var email, out _);
         var user = await users.CreateAsync(email, PasswordHasher.Hash(body.Password!), Roles.User, context.RequestAborted);
         if (user is null)
         {
@@ -78,22 +75,28 @@ public sealed class AuthEndpoints(UserStore users, TokenService tokens, AbuseLim
             (email, password) = (body!.Email, body.Password);
         }
         if (string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password)
-            || email.Length > MaxEmailLength || password.Length > MaxPasswordLength || Text.HasControlCharacters(email))
+            || email.Length > EmailAddress.MaxLength || password.Length > PasswordPolicy.MaxLength || EmailAddress.HasInvisibleCharacters(email))
         {
-            return Problems.BadRequest("Both email (or username) and password are required, without control characters.");
+            return Problems.BadRequest("Both email (or username) and password are required, without control or invisible characters.");
         }
-        if (limits.SignInLockedOut(email) is { } lockedOut)
+        // Every spelling of an address is one account (EmailAddress.Key), and the throttle counts against the
+        // account the lookup found; an address without an account is counted by its key.
+        var user = await users.FindByEmailAsync(email, context.RequestAborted);
+        var account = user?.Id.ToString() ?? "email:" + EmailAddress.Key(email);
+        var client = limits.ClientAddress(context);
+        if (throttle.Wait(account, client) is { } wait)
         {
-            return lockedOut;
+            return AbuseLimits.Reject("sign_in", "Too many failed sign-ins for this account from here; wait before trying again.",
+                Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)));
         }
-        var user = await users.FindByEmailAsync(email.Trim(), context.RequestAborted);
         if (!PasswordHasher.Verify(password, user?.PasswordHash))
         {
-            limits.SignInFailed(email);
+            throttle.Failed(account, client);
             logger.LogInformation("Failed sign-in");
             return Problems.Create(StatusCodes.Status401Unauthorized, ProblemCodes.InvalidCredentials,
                 "Invalid credentials.", "The email or password is wrong.");
         }
+        throttle.Succeeded(account, client);
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Ok(tokens.Issue(user!.Id, user.Role));
     }
@@ -105,24 +108,32 @@ public sealed class AuthEndpoints(UserStore users, TokenService tokens, AbuseLim
         {
             return limited;
         }
+        if (await humanCheck.VerifyAsync(context, limits.ClientAddress(context)) is { } notHuman)
+        {
+            return notHuman;
+        }
         var user = await users.CreateAsync(null, null, Roles.Guest, context.RequestAborted)
             ?? throw new InvalidOperationException("A guest account could not be created.");
         context.Response.Headers.CacheControl = "no-store";
         return TypedResults.Created((string?)null, tokens.Issue(user.Id, user.Role));
     }
 
+    /// <summary>Null when the email and password may make an account; otherwise the 400 problem.</summary>
     public static IResult? ValidateCredentials(string? email, string? password)
     {
-        var trimmed = email?.Trim();
-        if (string.IsNullOrEmpty(trimmed) || trimmed.Length > MaxEmailLength || trimmed.Contains(' ', StringComparison.Ordinal)
-            || Text.HasControlCharacters(trimmed)
-            || trimmed.IndexOf('@', StringComparison.Ordinal) is var at && (at < 1 || at == trimmed.Length - 1 || trimmed.LastIndexOf('@') != at))
+        if (!EmailAddress.TryParse(email, out _, out var key))
         {
-            return Problems.BadRequest("email must be a valid email address of at most 254 characters.");
+            return Problems.BadRequest(
+                $"email must be a valid email address of at most {EmailAddress.MaxLength} characters, without control or invisible characters.");
         }
-        if (password is null || password.Length is < MinPasswordLength or > MaxPasswordLength)
+        if (password is null || !PasswordPolicy.HasValidLength(password))
         {
-            return Problems.BadRequest($"password must be {MinPasswordLength} to {MaxPasswordLength} characters long.");
+            return Problems.BadRequest($"password must be {PasswordPolicy.MinLength} to {PasswordPolicy.MaxLength} characters long.");
+        }
+        if (PasswordPolicy.IsWeak(password, key))
+        {
+            return Problems.BadRequest("This password is too common or too easy to guess (a well-known password, a repeated character, " +
+                "a sequence, or the email address). Choose a longer phrase of your own.", ProblemCodes.WeakPassword);
         }
         return null;
     }

@@ -1,5 +1,6 @@
 // /api/openapi.json and /api/docs: the hand-written OpenAPI document and a self-contained page that renders it
-// (no CDN, so it works offline). A test keeps the document in step with the route table.
+// (no CDN, so it works offline). A test keeps the document in step with the route table. Read also serves the
+// other embedded resources (the common-password list).
 using Microsoft.AspNetCore.Http;
 
 namespace Tickets.Api;
@@ -11,7 +12,20 @@ public static class DocsEndpoints
 
     public static IResult OpenApi() => TypedResults.Text(Document.Value, "application/json");
 
-    public static IResult Page() => TypedResults.Text(Html.Value, "text/html; charset=utf-8");
+    private static readonly Lazy<string> Policy = new(() => SecurityHeaders.DocsContentSecurityPolicy(Html.Value));
+
+    public static IResult Page() => new DocsPage(TypedResults.Text(Html.Value, "text/html; charset=utf-8"));
+
+    /// <summary>The page with its content security policy and no framing (X-Frame-Options for older browsers).</summary>
+    private sealed class DocsPage(IResult page) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.ContentSecurityPolicy = Policy.Value;
+            httpContext.Response.Headers.XFrameOptions = "DENY";
+            return page.ExecuteAsync(httpContext);
+        }
+    }
 
     internal static string Read(string name)
     {

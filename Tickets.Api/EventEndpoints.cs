@@ -3,21 +3,30 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Tickets.Data;
 
 namespace Tickets.Api;
 
-public sealed class EventEndpoints(EventStore events, TokenService tokens, ILogger<EventEndpoints> logger)
+public sealed class EventEndpoints(
+    EventStore events, UserStore users, TokenService tokens, AbuseLimits limits, IOptions<TicketsOptions> options, ILogger<EventEndpoints> logger)
 {
     public const int DefaultPageSize = 20;
     public const int MaxPageSize = 100;
 
+    /// <summary>The per-user ticket limit of an event created without one (null: none).</summary>
+    private int? DefaultMaxTicketsPerUser { get; } = options.Value.DefaultMaxTicketsPerUser is > 0 and var d ? d : null;
+
     public async Task<IResult> CreateAsync(HttpContext context)
     {
-        var (_, denied) = await Authenticate.RequireAsync(tokens, context, admin: true);
+        var (caller, denied) = await Authenticate.RequireAdminAsync(tokens, users, context);
         if (denied is not null)
         {
             return denied;
+        }
+        if (limits.Writes(caller!.UserId) is { } limited)
+        {
+            return limited;
         }
         var (body, problem) = await ApiJson.ReadAsync<CreateEventRequest>(context.Request, context.RequestAborted);
         if (problem is not null)
@@ -36,7 +45,7 @@ public sealed class EventEndpoints(EventStore events, TokenService tokens, ILogg
             return Problems.BadRequest(invalid);
         }
         var created = await events.CreateAsync(new NewEvent(name!, body.Capacity!.Value, body.SalesOpensAt?.UtcDateTime,
-            body.SalesClosesAt?.UtcDateTime, body.MaxTicketsPerUser, body.HoldSeconds ?? Limits.DefaultHoldSeconds), context.RequestAborted);
+            body.SalesClosesAt?.UtcDateTime, body.MaxTicketsPerUser ?? DefaultMaxTicketsPerUser, body.HoldSeconds ?? Limits.DefaultHoldSeconds), context.RequestAborted);
         logger.LogInformation("Created event {EventId} with {Capacity} seats", created.Id, created.Capacity);
         return TypedResults.Created($"/{ApiRoutes.Prefix}/events/{created.Id}", EventResponse.From(created));
     }
@@ -61,10 +70,14 @@ public sealed class EventEndpoints(EventStore events, TokenService tokens, ILogg
     /// <summary>JSON merge-patch semantics: absent leaves a field, null clears an optional one.</summary>
     public async Task<IResult> UpdateAsync(HttpContext context, string id)
     {
-        var (_, denied) = await Authenticate.RequireAsync(tokens, context, admin: true);
+        var (caller, denied) = await Authenticate.RequireAdminAsync(tokens, users, context);
         if (denied is not null)
         {
             return denied;
+        }
+        if (limits.Writes(caller!.UserId) is { } limited)
+        {
+            return limited;
         }
         var (document, problem) = await ApiJson.ReadDocumentAsync(context.Request, context.RequestAborted);
         if (problem is not null)
@@ -115,13 +128,13 @@ public sealed class EventEndpoints(EventStore events, TokenService tokens, ILogg
                 case "salesOpensAt" when isNull:
                     changes = changes with { ClearSalesOpensAt = true };
                     break;
-                case "salesOpensAt" when value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out var opens):
+                case "salesOpensAt" when ApiJson.TryGetInstant(value, out var opens):
                     changes = changes with { SalesOpensAt = opens.UtcDateTime };
                     break;
                 case "salesClosesAt" when isNull:
                     changes = changes with { ClearSalesClosesAt = true };
                     break;
-                case "salesClosesAt" when value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out var closes):
+                case "salesClosesAt" when ApiJson.TryGetInstant(value, out var closes):
                     changes = changes with { SalesClosesAt = closes.UtcDateTime };
                     break;
                 case "maxTicketsPerUser" when isNull:

@@ -23,7 +23,50 @@ public static class ApiJson
         options.RespectNullableAnnotations = true;
         options.AllowDuplicateProperties = false;
         options.MaxDepth = 8;
+        options.Converters.Add(new UtcDateTimeConverter());
+        options.Converters.Add(new InstantConverter());
         return options;
+    }
+
+    /// <summary>
+    /// A JSON string that is an ISO 8601 date and time with an explicit offset (<c>Z</c> or <c>±hh:mm</c>). One
+    /// without an offset is refused rather than read in the server's local time zone.
+    /// </summary>
+    public static bool TryGetInstant(JsonElement value, out DateTimeOffset instant)
+    {
+        instant = default;
+        return value.ValueKind == JsonValueKind.String && value.TryGetDateTimeOffset(out instant)
+            && Text.TryGetString(value, out var text) && HasOffset(text);
+    }
+
+    private static bool HasOffset(string text) =>
+        text.EndsWith('Z') || text.EndsWith('z')
+        || (text.Length > 6 && text[^6] is '+' or '-' && text[^3] == ':' && text.IndexOf('T', StringComparison.OrdinalIgnoreCase) is > 0 and var t && t < text.Length - 6);
+
+    /// <summary>Every date the API writes is UTC with a <c>Z</c>, including the extremes PostgreSQL hands back unspecified.</summary>
+    private sealed class UtcDateTimeConverter : JsonConverter<DateTime>
+    {
+        public override DateTime Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.GetDateTimeOffset().UtcDateTime;
+
+        public override void Write(Utf8JsonWriter writer, DateTime value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(value.Kind == DateTimeKind.Local ? value.ToUniversalTime() : DateTime.SpecifyKind(value, DateTimeKind.Utc));
+    }
+
+    /// <summary>Dates in requests must say their offset (see <see cref="TryGetInstant"/>).</summary>
+    private sealed class InstantConverter : JsonConverter<DateTimeOffset>
+    {
+        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            if (reader.TokenType != JsonTokenType.String || !reader.TryGetDateTimeOffset(out var value) || !HasOffset(reader.GetString()!))
+            {
+                throw new JsonException("A date must be an ISO 8601 date and time with an offset (Z or +hh:mm).");
+            }
+            return value;
+        }
+
+        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
+            writer.WriteStringValue(value.ToUniversalTime());
     }
 
     public static bool IsJson(HttpRequest request) =>
@@ -121,6 +164,7 @@ public static class ApiJson
     private static string Describe(JsonException ex)
     {
         var what = ex.Message.Contains("could not be mapped", StringComparison.Ordinal) ? "unknown or read-only field"
+            : ex.Message.Contains("with an offset", StringComparison.Ordinal) ? "a date must be ISO 8601 with an offset (Z or +hh:mm)"
             : ex.Message.Contains("could not be converted", StringComparison.Ordinal) ? "wrong type or out-of-range value"
             : ex.Message.Contains("Duplicate", StringComparison.OrdinalIgnoreCase) ? "duplicate property"
             : "malformed JSON";

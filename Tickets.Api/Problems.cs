@@ -21,6 +21,10 @@ public static class ProblemCodes
     public const string MethodNotAllowed = "method_not_allowed";
     public const string EventNotFound = "event_not_found";
     public const string EmailTaken = "email_taken";
+    public const string WeakPassword = "weak_password";
+    public const string HumanCheckFailed = "human_check_failed";
+    public const string HumanCheckUnavailable = "human_check_unavailable";
+    public const string RequestTimeout = "request_timeout";
     public const string InvalidCredentials = "invalid_credentials";
     public const string InvalidQuantity = "invalid_quantity";
     public const string SoldOut = "sold_out";
@@ -91,9 +95,16 @@ public static class Problems
         }
         if (exception is BadHttpRequestException bad)
         {
-            return bad.StatusCode == StatusCodes.Status413PayloadTooLarge
-                ? Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.BodyTooLarge, "The request body is too large.", bad.Message)
-                : BadRequest(bad.Message);
+            // Raised by the web server while the app reads the body. Its messages name server settings
+            // (MinRequestBodyDataRate, MaxRequestBodySize), so the answer says what happened in the API's words.
+            return bad.StatusCode switch
+            {
+                StatusCodes.Status413PayloadTooLarge => Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.BodyTooLarge,
+                    "The request body is too large.", $"Request bodies are limited to {ApiJson.MaxBodyBytes} bytes."),
+                StatusCodes.Status408RequestTimeout => Create(StatusCodes.Status408RequestTimeout, ProblemCodes.RequestTimeout,
+                    "The request body arrived too slowly.", "The body was sent too slowly and the request was abandoned. Send it again."),
+                _ => BadRequest("The request is malformed (framing, encoding or length)."),
+            };
         }
         logger.LogError(exception, "Unhandled exception");
         return Create(StatusCodes.Status500InternalServerError, ProblemCodes.InternalError, "An unexpected error occurred.",

@@ -7,7 +7,8 @@ using Tickets.Data;
 namespace Tickets.Api;
 
 public sealed class ReservationEndpoints(
-    ReservationEngine engine, HoldCombiner combiner, IOptions<TicketsOptions> options, TokenService tokens, AbuseLimits limits, IServiceProvider services)
+    ReservationEngine engine, HoldCombiner combiner, IOptions<TicketsOptions> options, TokenService tokens, UserStore users, AbuseLimits limits,
+    IServiceProvider services)
 {
     private readonly bool _batched = options.Value.HoldMode == HoldMode.Batched;
 
@@ -18,7 +19,7 @@ public sealed class ReservationEndpoints(
         {
             return denied;
         }
-        if (limits.Holds(caller!.UserId) is { } limited)
+        if ((limits.Writes(caller!.UserId) ?? limits.HoldsFromClient(context)) is { } limited)
         {
             return limited;
         }
@@ -91,6 +92,8 @@ public sealed class ReservationEndpoints(
         HoldOutcome.UnknownUser => Problems.Unauthorized("The account behind this token no longer exists."),
         HoldOutcome.TooManyActiveHolds => Problems.Conflict(ProblemCodes.LimitExceeded, "Too many active holds.",
             "You already hold as many reservations as anyone may at once. Confirm or release one first."),
+        HoldOutcome.TooManyHeldSeats => Problems.Conflict(ProblemCodes.LimitExceeded, "Too many seats held.",
+            "This hold would take you over the number of seats anyone may hold at once across all events. Confirm or release a hold first."),
         HoldOutcome.SoldOut => Problems.Conflict(ProblemCodes.SoldOut, "Not enough seats.",
             "Not enough seats are available for this quantity."),
         HoldOutcome.Replayed => IdempotencyHeader.Replay(result.Replay!),
@@ -107,7 +110,7 @@ public sealed class ReservationEndpoints(
         {
             return denied;
         }
-        if (limits.Holds(caller!.UserId) is { } limited)
+        if (limits.Writes(caller!.UserId) is { } limited)
         {
             return limited;
         }
@@ -140,6 +143,10 @@ public sealed class ReservationEndpoints(
         {
             return denied;
         }
+        if (limits.Writes(caller!.UserId) is { } limited)
+        {
+            return limited;
+        }
         if (!Guid.TryParse(id, out var reservationId))
         {
             return ReservationNotFound();
@@ -152,10 +159,14 @@ public sealed class ReservationEndpoints(
 
     public async Task<IResult> CancelAsync(HttpContext context, string id)
     {
-        var (_, denied) = await Authenticate.RequireAsync(tokens, context, admin: true);
+        var (caller, denied) = await Authenticate.RequireAdminAsync(tokens, users, context);
         if (denied is not null)
         {
             return denied;
+        }
+        if (limits.Writes(caller!.UserId) is { } limited)
+        {
+            return limited;
         }
         if (!Guid.TryParse(id, out var reservationId))
         {
@@ -187,8 +198,10 @@ public sealed class ReservationEndpoints(
         {
             return denied;
         }
+        // Admins read anyone's reservation: checked against the account's role now, not the token's claim.
+        var asAdmin = await Authenticate.IsStillAdminAsync(users, caller!, context.RequestAborted);
         var found = Guid.TryParse(id, out var reservationId)
-            ? await engine.GetAsync(reservationId, caller!.IsAdmin ? null : caller.UserId, context.RequestAborted)
+            ? await engine.GetAsync(reservationId, asAdmin ? null : caller!.UserId, context.RequestAborted)
             : null;
         return found is null ? ReservationNotFound() : TypedResults.Ok(ReservationResponse.From(found));
     }

@@ -13,6 +13,9 @@ public enum HoldMode
 public sealed class TicketsOptions
 {
     public HoldMode HoldMode { get; set; } = HoldMode.Batched;
+
+    /// <summary>The per-user ticket limit given to an event created without one; 0: none.</summary>
+    public int DefaultMaxTicketsPerUser { get; set; } = 10;
 }
 
 /// <summary>

@@ -23,6 +23,9 @@ public static class TicketsServices
         services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
         services.AddOptions<RateLimitOptions>().Bind(configuration.GetSection("RateLimits"));
         services.AddSingleton<AbuseLimits>();
+        services.AddSingleton<SignInThrottle>();
+        services.AddOptions<HumanCheckOptions>().Bind(configuration.GetSection("HumanCheck"));
+        services.AddSingleton<HumanCheck>();
         services.AddOptions<TicketsOptions>()
             .Bind(configuration.GetSection("Tickets"))
             .ValidateOnStart();
@@ -34,6 +37,7 @@ public static class TicketsServices
         services.AddSingleton(sp => new ReservationEngine(sp.GetRequiredService<Database>(), sp.GetRequiredService<ILogger<ReservationEngine>>())
         {
             MaxActiveHoldsPerUser = sp.GetRequiredService<IOptions<RateLimitOptions>>().Value.MaxActiveHoldsPerUser,
+            MaxHeldSeatsPerUser = sp.GetRequiredService<IOptions<RateLimitOptions>>().Value.MaxHeldSeatsPerUser,
         });
         services.AddSingleton(configuration.GetSection("Tickets:Batching").Get<BatchOptions>() ?? new BatchOptions());
         services.AddSingleton(sp =>

@@ -195,10 +195,14 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         // at once, which production never has (the Functions timer runs on one instance at a time). Its schedule
         // is set to once a year here.
         start.Environment["Tickets__SweepSchedule"] = "0 0 0 1 1 *";
-        // The load is a few hundred buyers sending as fast as they can: per-user abuse limits off.
-        start.Environment["RateLimits__HoldsPerUserPerSecond"] = "0";
+        // The load is a few hundred buyers on one address sending as fast as they can: abuse limits off, and events
+        // without a per-user ticket limit, as before those defaults existed.
+        start.Environment["RateLimits__WritesPerUserPerSecond"] = "0";
         start.Environment["RateLimits__AuthPerClientPerMinute"] = "0";
+        start.Environment["RateLimits__HoldsPerClientPerMinute"] = "0";
         start.Environment["RateLimits__MaxActiveHoldsPerUser"] = "0";
+        start.Environment["RateLimits__MaxHeldSeatsPerUser"] = "0";
+        start.Environment["Tickets__DefaultMaxTicketsPerUser"] = "0";
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine($"[server] {e.Data}"); } };

@@ -56,7 +56,7 @@ internal static class StartupPhase
             ["ConnectionStrings__Tickets"] = connectionString,
             ["Jwt__SigningKey"] = SigningKey,
             ["Logging__LogLevel__Default"] = "Warning",
-            ["RateLimits__HoldsPerUserPerSecond"] = "0",
+            ["RateLimits__WritesPerUserPerSecond"] = "0",
         };
         var server = new StartupFigures("Tickets.Server", "Release build", new double[starts], new double[starts]);
         var functions = functionsBuilds.Select(b => new StartupFigures("Functions worker", b.Name, new double[starts], new double[starts])).ToList();

@@ -18,8 +18,13 @@ public static partial class Migrator
 
     public static IReadOnlyList<Migration> All { get; } = Load();
 
+    /// <summary>The migration after which accounts are compared by <see cref="EmailAddress.Key"/>.</summary>
+    public const int EmailKeysVersion = 4;
+
+    /// <param name="upTo">Apply migrations up to this version only (tests of a migration against older rows).</param>
     /// <returns>The versions applied by this call (empty when the schema was already current).</returns>
-    public static async Task<IReadOnlyList<int>> MigrateAsync(NpgsqlDataSource dataSource, ILogger logger, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<int>> MigrateAsync(
+        NpgsqlDataSource dataSource, ILogger logger, CancellationToken cancellationToken, int upTo = int.MaxValue)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -38,13 +43,17 @@ public static partial class Migrator
         var applied = (await connection.QueryAsync<int>(new CommandDefinition(appliedSql, transaction: transaction, cancellationToken: cancellationToken))).ToHashSet();
 
         var done = new List<int>();
-        foreach (var migration in All.Where(m => !applied.Contains(m.Version)))
+        foreach (var migration in All.Where(m => !applied.Contains(m.Version) && m.Version <= upTo))
         {
             logger.LogInformation("Applying migration {Version} {Name}", migration.Version, migration.Name);
             await connection.ExecuteAsync(new CommandDefinition(migration.Sql, transaction: transaction, cancellationToken: cancellationToken));
             const string recordSql = "insert into schema_migrations (version, name) values (@Version, @Name)";
             await connection.ExecuteAsync(new CommandDefinition(recordSql, new { migration.Version, migration.Name }, transaction, cancellationToken: cancellationToken));
             done.Add(migration.Version);
+        }
+        if (applied.Concat(done).Contains(EmailKeysVersion))
+        {
+            await KeyEmailsAsync(connection, transaction, logger, cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
         if (done.Count == 0)
@@ -53,6 +62,62 @@ public static partial class Migrator
         }
         return done;
     }
+
+    /// <summary>
+    /// Gives every account with an email and no key its <see cref="EmailAddress.Key"/>, oldest first (the rule is
+    /// C#, not SQL: PostgreSQL's lower() depends on the server's locale). An account whose key an older account
+    /// already has stays without one: it keeps its row, reservations and tickets but cannot sign in by that
+    /// address. Such accounts are logged on every migration until an operator resolves them (README runbook).
+    /// </summary>
+    private static async Task KeyEmailsAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, ILogger logger, CancellationToken ct)
+    {
+        const string pendingSql = """
+            select id, email
+            from users
+            where email is not null and email_key is null
+            order by created_at, id
+            """;
+        var pending = (await connection.QueryAsync<(Guid Id, string Email)>(new CommandDefinition(pendingSql, transaction: transaction, cancellationToken: ct))).AsList();
+        if (pending.Count == 0)
+        {
+            return;
+        }
+        var keys = pending.Select(p => EmailAddress.Key(p.Email)).ToArray();
+        const string takenSql = "select email_key from users where email_key = any(@Keys)";
+        var taken = (await connection.QueryAsync<string>(new CommandDefinition(takenSql, new { Keys = keys.Distinct().ToArray() }, transaction, cancellationToken: ct)))
+            .ToHashSet(StringComparer.Ordinal);
+        var keyed = new List<(Guid Id, string Key)>();
+        var parked = new List<Guid>();
+        for (var i = 0; i < pending.Count; i++)
+        {
+            if (taken.Add(keys[i]))
+            {
+                keyed.Add((pending[i].Id, keys[i]));
+            }
+            else
+            {
+                parked.Add(pending[i].Id);
+            }
+        }
+        const string keySql = """
+            update users u
+            set email_key = k.key
+            from unnest(@Ids, @Keys) as k (id, key)
+            where u.id = k.id
+            """;
+        await connection.ExecuteAsync(new CommandDefinition(keySql,
+            new { Ids = keyed.Select(k => k.Id).ToArray(), Keys = keyed.Select(k => k.Key).ToArray() }, transaction, cancellationToken: ct));
+        if (keyed.Count > 0)
+        {
+            logger.LogInformation("Keyed the email addresses of {Count} accounts", keyed.Count);
+        }
+        if (parked.Count > 0)
+        {
+            logger.LogWarning("{Count} accounts share their email address with an older account and cannot sign in by it: {UserIds}",
+                parked.Count, string.Join(", ", parked));
+        }
+    }
+
 
     private static List<Migration> Load()
     {

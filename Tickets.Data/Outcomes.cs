@@ -12,6 +12,8 @@ public enum HoldOutcome
     LimitExceeded,
     /// <summary>The user already has as many live holds as anyone may have at once.</summary>
     TooManyActiveHolds,
+    /// <summary>The hold would take the user over the seats anyone may hold at once across all events.</summary>
+    TooManyHeldSeats,
     /// <summary>The user behind the request does not exist (a token outliving its account).</summary>
     UnknownUser,
     SoldOut,

@@ -34,6 +34,9 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
     /// <summary>Most live holds one user may have at once, across all events; 0 turns the cap off.</summary>
     public int MaxActiveHoldsPerUser { get; init; }
 
+    /// <summary>Most seats one user may hold at once (live holds), across all events; 0 turns the cap off.</summary>
+    public int MaxHeldSeatsPerUser { get; init; }
+
     /// <summary>
     /// Share of wall time the sweeper may keep the database busy while working through a backlog. A tenth: with
     /// a batch reading only what it ends, that still ends 3,000–3,500 holds/s on a saturated 2-core machine, and
@@ -116,7 +119,7 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
     /// as one implicit transaction. The first locks the events' rows (in id order, as every multi-event writer
     /// does); the second, with a snapshot taken after the locks, checks that every request would be granted by
     /// the rules of <see cref="HoldInTransactionAsync"/> (event found, sales open, seats for all of them,
-    /// per-user limits and the live-holds cap counting the batch itself) and, only then, inserts the holds and
+    /// per-user limits and the live-holds and held-seats caps counting the batch itself) and, only then, inserts the holds and
     /// moves the counters. When every request is granted, deciding them one by one in order grants them all
     /// too, so the answers are the same. Batches with idempotency keys go through <see cref="HoldAllAsync"/>
     /// inside a transaction of their own.
@@ -175,15 +178,18 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
                         select 1
                         from idempotency_keys k
                         join unnest(@KeyUserIds, @Keys) as x (user_id, key) on k.user_id = x.user_id and k.key = x.key)
-                    and (@MaxActiveHolds <= 0 or not exists (
+                    and ((@MaxActiveHolds <= 0 and @MaxHeldSeats <= 0) or not exists (
                         select 1
-                        from (select user_id, count(*) as holds from batch group by user_id) b
+                        from (select user_id, count(*) as holds, sum(quantity) as seats from batch group by user_id) b
                         -- The expiry test as a filter, not a condition: the planner must not reach for the expiry
                         -- index (every live hold of every user) when the user's own holds are a handful.
-                        where b.holds + (select count(*) filter (where r.expires_at > c.now)
-                                         from reservations r
-                                         where r.user_id = b.user_id and r.status = 'HOLD')
-                              > @MaxActiveHolds))
+                        cross join lateral (
+                            select count(*) filter (where r.expires_at > c.now) as holds,
+                                   coalesce(sum(r.quantity) filter (where r.expires_at > c.now), 0) as seats
+                            from reservations r
+                            where r.user_id = b.user_id and r.status = 'HOLD') live
+                        where (@MaxActiveHolds > 0 and b.holds + live.holds > @MaxActiveHolds)
+                           or (@MaxHeldSeats > 0 and b.seats + live.seats > @MaxHeldSeats)))
                     as ok
                 from clock c
             ), inserted as (
@@ -222,6 +228,7 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
                     new("UserIds", requests.Select(r => r.UserId).ToArray()),
                     new("Quantities", requests.Select(r => r.Quantity).ToArray()),
                     new("MaxActiveHolds", MaxActiveHoldsPerUser),
+                    new("MaxHeldSeats", MaxHeldSeatsPerUser),
                     new("KeyUserIds", keyed.Select(r => r.UserId).ToArray()),
                     new("Keys", keyed.Select(r => r.Idempotency!.Key).ToArray()),
                 },
@@ -360,9 +367,14 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
             }
             var userTotal = userTotals.GetValueOrDefault((ev.Id, request.UserId));
             var refusal = Refusal(ev, now, request, userTotal);
-            if (refusal is null && MaxActiveHoldsPerUser > 0 && activeHolds.GetValueOrDefault(request.UserId) >= MaxActiveHoldsPerUser)
+            var live = activeHolds.GetValueOrDefault(request.UserId);
+            if (refusal is null && MaxActiveHoldsPerUser > 0 && live.Holds >= MaxActiveHoldsPerUser)
             {
                 refusal = HoldOutcome.TooManyActiveHolds;
+            }
+            if (refusal is null && MaxHeldSeatsPerUser > 0 && live.Seats + request.Quantity > MaxHeldSeatsPerUser)
+            {
+                refusal = HoldOutcome.TooManyHeldSeats;
             }
             if (refusal is null && request.Quantity > available[ev.Id] && expiredReleased.Add(ev.Id))
             {
@@ -379,7 +391,7 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
             }
             available[ev.Id] -= request.Quantity;
             userTotals[(ev.Id, request.UserId)] = userTotal + request.Quantity;
-            activeHolds[request.UserId] = activeHolds.GetValueOrDefault(request.UserId) + 1;
+            activeHolds[request.UserId] = (live.Holds + 1, live.Seats + request.Quantity);
             var reservation = new Reservation
             {
                 Id = Guid.CreateVersion7(),
@@ -445,23 +457,23 @@ public sealed class ReservationEngine(Database database, ILogger<ReservationEngi
         return null;
     }
 
-    /// <summary>Live holds per requesting user across all events (only when the cap is on).</summary>
-    private async Task<Dictionary<Guid, int>> ActiveHoldsPerUserAsync(
+    /// <summary>Live holds and their seats per requesting user across all events (only when a cap is on).</summary>
+    private async Task<Dictionary<Guid, (int Holds, int Seats)>> ActiveHoldsPerUserAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<HoldRequest> requests, DateTime now, CancellationToken ct)
     {
-        if (MaxActiveHoldsPerUser <= 0)
+        if (MaxActiveHoldsPerUser <= 0 && MaxHeldSeatsPerUser <= 0)
         {
             return [];
         }
         const string sql = """
-            select user_id, count(*)::int
+            select user_id, count(*)::int, sum(quantity)::int
             from reservations
             where user_id = any(@UserIds) and status = 'HOLD' and expires_at > @Now
             group by user_id
             """;
-        var rows = await connection.QueryAsync<(Guid UserId, int Count)>(new CommandDefinition(sql,
+        var rows = await connection.QueryAsync<(Guid UserId, int Holds, int Seats)>(new CommandDefinition(sql,
             new { UserIds = requests.Select(r => r.UserId).Distinct().ToArray(), Now = now }, transaction, cancellationToken: ct));
-        return rows.ToDictionary(r => r.UserId, r => r.Count);
+        return rows.ToDictionary(r => r.UserId, r => (r.Holds, r.Seats));
     }
 
     /// <summary>Tickets each requesting user already has (live holds and confirmed) per limited event.</summary>

@@ -11,11 +11,11 @@ public sealed class EventsFunctions(EventEndpoints events)
         events.CreateAsync(req.HttpContext);
 
     [Function("ListEvents")]
-    public Task<IResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Events)] HttpRequest req) =>
+    public Task<IResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Events)] HttpRequest req) =>
         events.ListAsync(req.HttpContext);
 
     [Function("GetEvent")]
-    public Task<IResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Event)] HttpRequest req, string id) =>
+    public Task<IResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Event)] HttpRequest req, string id) =>
         events.GetAsync(req.HttpContext, id);
 
     [Function("UpdateEvent")]

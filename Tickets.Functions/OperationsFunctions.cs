@@ -7,19 +7,19 @@ namespace Tickets.Functions;
 public sealed class OperationsFunctions(HealthEndpoints health, ExpiredHoldsJob expiredHolds)
 {
     [Function("Health")]
-    public Task<IResult> Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Health)] HttpRequest req) =>
+    public Task<IResult> Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Health)] HttpRequest req) =>
         health.HealthAsync(req.HttpContext);
 
     [Function("Live")]
-    public IResult Live([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Live)] HttpRequest req) =>
+    public IResult Live([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Live)] HttpRequest req) =>
         HealthEndpoints.Live();
 
     [Function("OpenApi")]
-    public IResult OpenApi([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.OpenApi)] HttpRequest req) =>
+    public IResult OpenApi([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.OpenApi)] HttpRequest req) =>
         DocsEndpoints.OpenApi();
 
     [Function("Docs")]
-    public IResult Docs([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Docs)] HttpRequest req) =>
+    public IResult Docs([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Docs)] HttpRequest req) =>
         DocsEndpoints.Page();
 
     /// <summary>Every minute; the host's singleton lease (in AzureWebJobsStorage) keeps it to one instance at a time.</summary>

@@ -11,6 +11,7 @@ using Tickets.Functions;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
+builder.UseMiddleware<ResponseHeadersMiddleware>();
 builder.UseMiddleware<ProblemDetailsMiddleware>();
 
 builder.Services

@@ -11,11 +11,11 @@ public sealed class ReservationsFunctions(ReservationEndpoints reservations)
         reservations.HoldAsync(req.HttpContext);
 
     [Function("ListReservations")]
-    public Task<IResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Reservations)] HttpRequest req) =>
+    public Task<IResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Reservations)] HttpRequest req) =>
         reservations.ListAsync(req.HttpContext);
 
     [Function("GetReservation")]
-    public Task<IResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = ApiRoutes.Reservation)] HttpRequest req, string id) =>
+    public Task<IResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Reservation)] HttpRequest req, string id) =>
         reservations.GetAsync(req.HttpContext, id);
 
     [Function("Release")]

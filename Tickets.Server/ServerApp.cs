@@ -26,6 +26,11 @@ public static class ServerApp
         builder.Services.AddHostedService<SweepTimer>();
 
         var app = builder.Build();
+        app.Use((context, next) =>
+        {
+            SecurityHeaders.Apply(context.Response);
+            return next(context);
+        });
         // The one exception handler (the Functions app's worker middleware does the same): an unreachable
         // database is a logged warning and a 503, anything else a logged error and a 500 problem.
         app.Use(async (context, next) =>
@@ -52,7 +57,7 @@ public static class ServerApp
         });
         foreach (var route in ApiRoutes.All)
         {
-            app.MapMethods($"/{ApiRoutes.Prefix}/{route.Template}", [route.Method], route.Handle).WithName(route.Name);
+            app.MapMethods($"/{ApiRoutes.Prefix}/{route.Template}", ApiRoutes.MethodsOf(route), route.Handle).WithName(route.Name);
         }
         return app;
     }

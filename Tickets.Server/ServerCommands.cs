@@ -1,4 +1,4 @@
-// The command line: serve (default), migrate, create-admin, create-app-role.
+// The command line: serve (default), migrate, create-admin, demote-admin, create-app-role.
 using Npgsql;
 using Tickets.Api;
 using Tickets.Data;
@@ -37,12 +37,25 @@ public static class ServerCommands
                     var password = Environment.GetEnvironmentVariable(AdminPasswordVariable);
                     if (AuthEndpoints.ValidateCredentials(rest[0], password) is not null)
                     {
-                        logger.LogError("Give a valid email and set {Variable} to a password of 8 to 128 characters", AdminPasswordVariable);
+                        logger.LogError("Give a valid email and set {Variable} to a password of 8 to 128 characters that is not a common one", AdminPasswordVariable);
                         return 2;
                     }
                     await Migrator.MigrateAsync(services.GetRequiredService<NpgsqlDataSource>(), logger, CancellationToken.None);
                     var admin = await services.GetRequiredService<UserStore>().UpsertAdminAsync(rest[0].Trim(), PasswordHasher.Hash(password!), CancellationToken.None);
                     logger.LogInformation("Admin {Email} ready (user id {UserId})", admin.Email, admin.Id);
+                    return 0;
+                });
+            case "demote-admin" when rest.Length >= 1:
+                // Admin routes read the role from the database on every request: the next one is refused.
+                return await WithServicesAsync(rest[1..], async (services, logger) =>
+                {
+                    var demoted = await services.GetRequiredService<UserStore>().SetRoleAsync(rest[0], Roles.User, CancellationToken.None);
+                    if (!demoted)
+                    {
+                        logger.LogError("No account has the email {Email}", rest[0]);
+                        return 1;
+                    }
+                    logger.LogInformation("{Email} is a user now; admin requests with its tokens are refused from now on", rest[0]);
                     return 0;
                 });
             case "create-app-role" when rest.Length >= 1:
@@ -64,6 +77,7 @@ public static class ServerCommands
                     Usage: Tickets.Server [serve] [--urls http://127.0.0.1:7071]
                            Tickets.Server migrate
                            TICKETS_ADMIN_PASSWORD=... Tickets.Server create-admin <email>
+                           Tickets.Server demote-admin <email>
                            TICKETS_APP_ROLE_PASSWORD=... Tickets.Server create-app-role <role>
                     """);
                 return 2;

@@ -12,10 +12,12 @@ public sealed class LowLimitsFixture<THost> : IAsyncLifetime where THost : ApiHo
 
     public Task InitializeAsync()
     {
-        Host.Settings["RateLimits:HoldsPerUserPerSecond"] = "2";
+        Host.Settings["RateLimits:WritesPerUserPerSecond"] = "2";
         Host.Settings["RateLimits:AuthPerClientPerMinute"] = "5";
-        Host.Settings["RateLimits:FailedSignInsPerEmail"] = "3";
         Host.Settings["RateLimits:MaxActiveHoldsPerUser"] = "3";
+        Host.Settings["RateLimits:MaxHeldSeatsPerUser"] = "5";
+        Host.Settings["RateLimits:HoldsPerClientPerMinute"] = "4";
+        Host.Settings["Tickets:DefaultMaxTicketsPerUser"] = "4";
         return Host.InitializeAsync();
     }
 
@@ -82,24 +84,6 @@ public abstract class AbuseLimitsApiTests(ApiHost host, ITestOutputHelper output
         await GuestAsync(2);
     }
 
-    [Fact]
-    public async Task Repeated_wrong_passwords_lock_the_account_out_even_for_the_right_password()
-    {
-        var email = $"{Guid.NewGuid():N}@example.test";
-        using (var setup = ClientAt(10))
-        {
-            (await setup.PostAsJsonAsync("auth/register", new { email, password = "right password" })).Dispose();
-        }
-        for (var i = 0; i < 3; i++)
-        {
-            using var client = ClientAt(20 + i); // different addresses: the per-account throttle still applies
-            using var wrong = await client.PostAsJsonAsync("auth/token", new { email, password = "wrong password" });
-            await ProblemAssert.IsProblemAsync(wrong, 401, ProblemCodes.InvalidCredentials);
-        }
-        using var last = ClientAt(30);
-        using var locked = await last.PostAsJsonAsync("auth/token", new { email, password = "right password" });
-        await ProblemAssert.IsProblemAsync(locked, 429, ProblemCodes.TooManyRequests);
-    }
 
     [Fact]
     public async Task A_user_with_the_maximum_of_live_holds_is_refused_another()
@@ -115,6 +99,82 @@ public abstract class AbuseLimitsApiTests(ApiHost host, ITestOutputHelper output
         await ProblemAssert.IsProblemAsync(statuses[3], 409, ProblemCodes.LimitExceeded);
         statuses.ForEach(r => r.Dispose());
         Assert.Equal(47, (await Host.GetEventAsync(ev.Id)).Available);
+    }
+
+    [Fact]
+    public async Task Seats_one_buyer_holds_at_once_are_capped_across_events()
+    {
+        var admin = await Host.AdminTokenAsync();
+        var first = await Host.CreateEventAsync(admin, new { name = "Seats A", capacity = 1000, maxTicketsPerUser = 100 });
+        var second = await Host.CreateEventAsync(admin, new { name = "Seats B", capacity = 1000, maxTicketsPerUser = 100 });
+        using var client = ClientAt(70, await GuestAsync(70));
+
+        using var three = await client.PostAsJsonAsync("reservations/hold", new { eventId = first.Id, quantity = 3 });
+        Assert.Equal(HttpStatusCode.Created, three.StatusCode);
+        using var tooMany = await client.PostAsJsonAsync("reservations/hold", new { eventId = second.Id, quantity = 3 });
+        await ProblemAssert.IsProblemAsync(tooMany, 409, ProblemCodes.LimitExceeded);
+        using var two = await client.PostAsJsonAsync("reservations/hold", new { eventId = second.Id, quantity = 2 });
+        Assert.Equal(HttpStatusCode.Created, two.StatusCode);
+        Assert.Equal(998, (await Host.GetEventAsync(second.Id)).Available);
+    }
+
+    [Fact]
+    public async Task Events_created_without_a_per_user_limit_get_the_default_one()
+    {
+        var ev = await Host.CreateEventAsync(await Host.AdminTokenAsync(), new { name = "Default limit", capacity = 100 });
+        Assert.Equal(4, ev.MaxTicketsPerUser);
+        var explicitOne = await Host.CreateEventAsync(await Host.AdminTokenAsync(), new { name = "Own limit", capacity = 100, maxTicketsPerUser = 8 });
+        Assert.Equal(8, explicitOne.MaxTicketsPerUser);
+    }
+
+    [Fact]
+    public async Task Holds_from_one_address_are_capped_whoevers_tokens_they_carry()
+    {
+        var ev = await Host.CreateEventAsync(await Host.AdminTokenAsync(), new { name = "One address", capacity = 100 });
+        // Five buyers whose tokens were minted elsewhere, all holding from one address.
+        var guests = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            guests.Add(await GuestAsync(81 + i));
+        }
+        var statuses = new List<HttpStatusCode>();
+        foreach (var guest in guests)
+        {
+            using var client = ClientAt(80, guest);
+            using var response = await client.PostAsJsonAsync("reservations/hold", new { eventId = ev.Id, quantity = 1 });
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                await ProblemAssert.IsProblemAsync(response, 429, ProblemCodes.TooManyRequests);
+            }
+        }
+        Assert.Equal(Enumerable.Repeat(HttpStatusCode.Created, 4).Append(HttpStatusCode.TooManyRequests), statuses);
+        using var elsewhere = ClientAt(86, guests[4]);
+        using var held = await elsewhere.PostAsJsonAsync("reservations/hold", new { eventId = ev.Id, quantity = 1 });
+        Assert.Equal(HttpStatusCode.Created, held.StatusCode);
+    }
+
+    [Fact]
+    public async Task Every_write_route_has_a_per_user_rate()
+    {
+        using var client = ClientAt(90, await GuestAsync(90));
+        var releases = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => client.DeleteAsync($"reservations/{Guid.NewGuid()}")));
+        Assert.True(releases.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests) >= 5,
+            string.Join(",", releases.Select(r => (int)r.StatusCode)));
+        await ProblemAssert.IsProblemAsync(releases.First(r => r.StatusCode == HttpStatusCode.TooManyRequests), 429, ProblemCodes.TooManyRequests);
+        foreach (var response in releases)
+        {
+            response.Dispose();
+        }
+
+        using var admin = Host.NewClient(await Host.AdminTokenAsync(), IPAddress.Parse("127.0.1.91"));
+        var creates = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => admin.PostAsJsonAsync("events", new { name = $"Burst {i}", capacity = 1 })));
+        Assert.True(creates.Count(r => r.StatusCode == HttpStatusCode.TooManyRequests) >= 5,
+            string.Join(",", creates.Select(r => (int)r.StatusCode)));
+        foreach (var response in creates)
+        {
+            response.Dispose();
+        }
     }
 
     [Fact]

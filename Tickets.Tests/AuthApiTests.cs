@@ -126,6 +126,70 @@ public abstract class AuthApiTests(ApiHost host, ITestOutputHelper output) : Hos
     }
 
     [Fact]
+    public async Task Look_alike_spellings_of_a_registered_address_are_taken_and_invisible_characters_are_refused()
+    {
+        var local = $"cafe-{Guid.NewGuid():N}";
+        using var original = await Host.Client.PostAsJsonAsync("auth/register", new { email = $"{local}\u00E9@example.test", password = "correct horse" });
+        Assert.Equal(HttpStatusCode.Created, original.StatusCode);
+
+        foreach (var lookAlike in new[]
+        {
+            $"{local}e\u0301@example.test", // decomposed e-acute
+            $"\uFF43{local[1..]}\u00E9@example.test", // fullwidth c
+            $"{local}\u00C9@EXAMPLE.TEST",
+        })
+        {
+            using var taken = await Host.Client.PostAsJsonAsync("auth/register", new { email = lookAlike, password = "correct horse" });
+            await ProblemAssert.IsProblemAsync(taken, 409, ProblemCodes.EmailTaken);
+        }
+        using var invisible = await Host.Client.PostAsJsonAsync("auth/register", new { email = $"\u200B{local}\u00E9@example.test", password = "correct horse" });
+        await ProblemAssert.IsProblemAsync(invisible, 400, ProblemCodes.InvalidRequest);
+    }
+
+    [Fact]
+    public async Task Signing_in_with_a_look_alike_spelling_signs_in_to_the_one_account_it_looks_like()
+    {
+        var local = $"victim-kik-{Guid.NewGuid():N}";
+        using var register = await Host.Client.PostAsJsonAsync("auth/register", new { email = $"{local}@example.test", password = "correct horse" });
+        var user = await register.Content.ReadFromJsonAsync<UserResponse>();
+
+        using var kelvin = await Host.Client.PostAsJsonAsync("auth/token", new { email = $"{local.Replace("kik", "\u212Aik", StringComparison.Ordinal)}@example.test", password = "correct horse" });
+        Assert.Equal(HttpStatusCode.OK, kelvin.StatusCode);
+        var token = (await kelvin.Content.ReadFromJsonAsync<IssuedToken>())!.AccessToken;
+        Assert.Equal(user!.Id.ToString(), new JsonWebToken(token).Subject);
+    }
+
+    [Theory]
+    [InlineData("12345678")]
+    [InlineData("password")]
+    [InlineData("        ")]
+    [InlineData("qwertyuiop")]
+    public async Task Register_refuses_common_passwords_with_weak_password(string password)
+    {
+        using var response = await Host.Client.PostAsJsonAsync("auth/register", new { email = $"{Guid.NewGuid():N}@example.test", password });
+        await ProblemAssert.IsProblemAsync(response, 400, ProblemCodes.WeakPassword);
+    }
+
+    [Fact]
+    public async Task A_demoted_admin_is_refused_on_admin_routes_at_once_while_the_token_is_still_valid()
+    {
+        var admin = await new Tickets.Data.UserStore(Host.Db.Database).UpsertAdminAsync($"admin-{Guid.NewGuid():N}@example.test",
+            PasswordHasher.Hash("admin password"), CancellationToken.None);
+        using var client = Host.NewClient(Host.Tokens.Issue(admin.Id, "admin").AccessToken);
+        using (var created = await client.PostAsJsonAsync("events", new { name = "Before", capacity = 1 }))
+        {
+            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        }
+
+        Assert.True(await new Tickets.Data.UserStore(Host.Db.Database).SetRoleAsync(admin.Email!, "user", CancellationToken.None));
+
+        using var create = await client.PostAsJsonAsync("events", new { name = "After", capacity = 1 });
+        await ProblemAssert.IsProblemAsync(create, 403, ProblemCodes.Forbidden);
+        using var cancel = await client.PostAsync($"reservations/{Guid.NewGuid()}/cancel", null);
+        await ProblemAssert.IsProblemAsync(cancel, 403, ProblemCodes.Forbidden);
+    }
+
+    [Fact]
     public async Task Missing_token_gets_401_and_a_user_token_on_an_admin_route_gets_403()
     {
         using var anonymous = await Host.Client.PostAsJsonAsync("events", new { name = "x", capacity = 1 });

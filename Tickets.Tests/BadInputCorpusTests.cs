@@ -1,4 +1,4 @@
-// Hostile and broken requests across every endpoint: 265 cases, 255 in Corpus() and 10 in FormerServerErrors()
+// Hostile and broken requests across every endpoint: 278 cases, 268 in Corpus() and 10 in FormerServerErrors()
 // (inputs that once got a 500). Each must get its exact 4xx answer and leave the database unchanged.
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -277,6 +277,8 @@ public abstract class BadInputCorpusTests(CorpusFixture fixture, ITestOutputHelp
         Add("create event duplicate name", "POST", "events", Json, """{"name":"x","name":"y","capacity":1}""", Auth.Admin, 400, ProblemCodes.InvalidJson);
         Add("create event bad date", "POST", "events", Json, """{"name":"x","capacity":1,"salesOpensAt":"yesterday"}""", Auth.Admin, 400, ProblemCodes.InvalidJson);
         Add("create event date before year 1 in UTC", "POST", "events", Json, """{"name":"x","capacity":1,"salesOpensAt":"0001-01-01T00:00:00+14:00"}""", Auth.Admin, 400, ProblemCodes.InvalidJson);
+        Add("create event date without an offset", "POST", "events", Json, """{"name":"x","capacity":1,"salesOpensAt":"2030-01-01T00:00:00"}""", Auth.Admin, 400, ProblemCodes.InvalidJson);
+        Add("create event date only", "POST", "events", Json, """{"name":"x","capacity":1,"salesOpensAt":"2030-01-01"}""", Auth.Admin, 400, ProblemCodes.InvalidJson);
         Add("create event window inverted", "POST", "events", Json, """{"name":"x","capacity":1,"salesOpensAt":"2031-01-01T00:00:00Z","salesClosesAt":"2030-01-01T00:00:00Z"}""", Auth.Admin, 400, ProblemCodes.InvalidRequest);
         Add("create event hold seconds huge", "POST", "events", Json, """{"name":"x","capacity":1,"holdSeconds":86400}""", Auth.Admin, 400, ProblemCodes.InvalidRequest);
         Add("create event hold seconds 29", "POST", "events", Json, """{"name":"x","capacity":1,"holdSeconds":29}""", Auth.Admin, 400, ProblemCodes.InvalidRequest);
@@ -333,6 +335,8 @@ public abstract class BadInputCorpusTests(CorpusFixture fixture, ITestOutputHelp
         Add("patch event truncated", "PATCH", $"events/{E}", Json, """{"capacity":""", Auth.Admin, 400, ProblemCodes.InvalidJson);
         Add("patch event deeply nested", "PATCH", $"events/{E}", Json, $$"""{"name":{{Nested}}}""", Auth.Admin, 400, ProblemCodes.InvalidJson);
         Add("patch event text/plain", "PATCH", $"events/{E}", "text/plain", """{"capacity":50}""", Auth.Admin, 415, ProblemCodes.UnsupportedMediaType);
+        Add("patch event date without an offset", "PATCH", $"events/{E}", Json, """{"salesClosesAt":"2030-01-01T00:00:00"}""", Auth.Admin, 400, ProblemCodes.InvalidRequest);
+        Add("patch event date only", "PATCH", $"events/{E}", Json, """{"salesClosesAt":"2030-01-01"}""", Auth.Admin, 400, ProblemCodes.InvalidRequest);
         Add("patch event window inverted", "PATCH", $"events/{E}", Json, """{"salesOpensAt":"2031-01-01T00:00:00Z","salesClosesAt":"2030-01-01T00:00:00Z"}""", Auth.Admin, 400, ProblemCodes.InvalidRequest);
         Add("patch unknown event", "PATCH", $"events/{Guid.NewGuid()}", Json, """{"capacity":5}""", Auth.Admin, 404, ProblemCodes.EventNotFound);
         Add("patch event injection id", "PATCH", $"events/{Uri.EscapeDataString("' or 1=1 --")}", Json, """{"capacity":5}""", Auth.Admin, 404, ProblemCodes.EventNotFound);
@@ -348,6 +352,15 @@ public abstract class BadInputCorpusTests(CorpusFixture fixture, ITestOutputHelp
         Add("register duplicate email", "POST", "auth/register", Json, """{"email":"d1@example.test","password":"long enough","email":"d2@example.test"}""", Auth.None, 400, ProblemCodes.InvalidJson);
         Add("register 1 MB password", "POST", "auth/register", Json, $$"""{"email":"p@example.test","password":"{{Megabyte}}"}""", Auth.None, 413, ProblemCodes.BodyTooLarge);
         Add("register long password", "POST", "auth/register", Json, $$"""{"email":"p@example.test","password":"{{new string('p', 129)}}"}""", Auth.None, 400, ProblemCodes.InvalidRequest);
+        // Look-alike addresses and common passwords (issue 16).
+        Add("register fullwidth look-alike of a registered email", "POST", "auth/register", Json, """{"email":"{userLookAlike}","password":"long enough"}""", Auth.None, 409, ProblemCodes.EmailTaken);
+        Add("register email with a leading zero-width space", "POST", "auth/register", Json, """{"email":"\u200Bzw@example.test","password":"long enough"}""", Auth.None, 400, ProblemCodes.InvalidRequest);
+        Add("register email with a right-to-left override", "POST", "auth/register", Json, """{"email":"rtl\u202E@example.test","password":"long enough"}""", Auth.None, 400, ProblemCodes.InvalidRequest);
+        Add("register password 12345678", "POST", "auth/register", Json, """{"email":"weak1@example.test","password":"12345678"}""", Auth.None, 400, ProblemCodes.WeakPassword);
+        Add("register password 'password'", "POST", "auth/register", Json, """{"email":"weak2@example.test","password":"password"}""", Auth.None, 400, ProblemCodes.WeakPassword);
+        Add("register password of eight spaces", "POST", "auth/register", Json, """{"email":"weak3@example.test","password":"        "}""", Auth.None, 400, ProblemCodes.WeakPassword);
+        Add("register password equal to the email", "POST", "auth/register", Json, """{"email":"weak4@example.test","password":"weak4@example.test"}""", Auth.None, 400, ProblemCodes.WeakPassword);
+        Add("register password of seven characters", "POST", "auth/register", Json, """{"email":"weak5@example.test","password":"seven.."}""", Auth.None, 400, ProblemCodes.InvalidRequest);
         Add("register short password", "POST", "auth/register", Json, """{"email":"p@example.test","password":"seven.."}""", Auth.None, 400, ProblemCodes.InvalidRequest);
         Add("register two at signs", "POST", "auth/register", Json, """{"email":"a@b@c","password":"long enough"}""", Auth.None, 400, ProblemCodes.InvalidRequest);
         Add("register empty body", "POST", "auth/register", Json, "", Auth.None, 400, ProblemCodes.InvalidJson);
@@ -367,6 +380,7 @@ public abstract class BadInputCorpusTests(CorpusFixture fixture, ITestOutputHelp
         Add("token email number", "POST", "auth/token", Json, """{"email":1,"password":"x"}""", Auth.None, 400, ProblemCodes.InvalidJson);
         Add("token email null", "POST", "auth/token", Json, """{"email":null,"password":"x"}""", Auth.None, 400, ProblemCodes.InvalidRequest);
         Add("token email whitespace", "POST", "auth/token", Json, """{"email":"   ","password":"x"}""", Auth.None, 400, ProblemCodes.InvalidRequest);
+        Add("token email with a zero-width space", "POST", "auth/token", Json, """{"email":"{user}\u200B","password":"corpus password"}""", Auth.None, 400, ProblemCodes.InvalidRequest);
         Add("token email of 300 characters", "POST", "auth/token", Json, $$"""{"email":"{{new string('e', 300)}}","password":"x"}""", Auth.None, 400, ProblemCodes.InvalidRequest);
         Add("token password of 129 characters", "POST", "auth/token", Json, $$"""{"email":"{user}","password":"{{new string('p', 129)}}"}""", Auth.None, 400, ProblemCodes.InvalidRequest);
         Add("token empty body", "POST", "auth/token", Json, "", Auth.None, 400, ProblemCodes.InvalidJson);
@@ -497,6 +511,7 @@ public abstract class BadInputCorpusTests(CorpusFixture fixture, ITestOutputHelp
         .Replace("{mineReleased}", fixture.OwnReleasedId.ToString(), StringComparison.Ordinal)
         .Replace("{mine}", fixture.OwnReservationId.ToString(), StringComparison.Ordinal)
         .Replace("{others}", fixture.OthersReservationId.ToString(), StringComparison.Ordinal)
+        .Replace("{userLookAlike}", fixture.UserEmail.Replace("example", "\uFF45xample", StringComparison.Ordinal), StringComparison.Ordinal)
         .Replace("{user}", fixture.UserEmail, StringComparison.Ordinal);
 
     /// <summary>The Authorization header value for a kind of caller; forged ones all claim the admin role.</summary>

@@ -21,6 +21,7 @@ public sealed class ErrorMappingTests
         { HoldOutcome.LimitExceeded, 409, ProblemCodes.LimitExceeded },
         { HoldOutcome.SoldOut, 409, ProblemCodes.SoldOut },
         { HoldOutcome.TooManyActiveHolds, 409, ProblemCodes.LimitExceeded },
+        { HoldOutcome.TooManyHeldSeats, 409, ProblemCodes.LimitExceeded },
         { HoldOutcome.IdempotencyKeyReused, 422, ProblemCodes.IdempotencyKeyReused },
     };
 
@@ -97,6 +98,20 @@ public sealed class ErrorMappingTests
         Assert.DoesNotContain("secret", problem.ProblemDetails.Detail, StringComparison.Ordinal);
         logger.Verify(l => l.Log(LogLevel.Error, It.IsAny<EventId>(), It.IsAny<It.IsAnyType>(), It.IsAny<InvalidOperationException>(),
             It.IsAny<Func<It.IsAnyType, Exception?, string>>()), Times.Once);
+    }
+
+    [Theory]
+    [InlineData(StatusCodes.Status408RequestTimeout, ProblemCodes.RequestTimeout)]
+    [InlineData(StatusCodes.Status413PayloadTooLarge, ProblemCodes.BodyTooLarge)]
+    [InlineData(StatusCodes.Status400BadRequest, ProblemCodes.InvalidRequest)]
+    public void Errors_the_web_server_raises_while_the_body_is_read_keep_their_status_and_never_name_its_settings(int status, string code)
+    {
+        var exception = new BadHttpRequestException("Reading the request body timed out due to data arriving too slowly. See MinRequestBodyDataRate.", status);
+        var problem = Assert.IsType<ProblemHttpResult>(Problems.ForException(exception, Mock.Of<ILogger>()));
+
+        Assert.Equal(status, problem.StatusCode);
+        Assert.Equal(code, problem.ProblemDetails.Extensions["code"]);
+        Assert.DoesNotContain("MinRequestBodyDataRate", problem.ProblemDetails.Detail, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -20,10 +20,10 @@ public sealed class FunctionsAppTests
         var functions = Metadata.Value
             .Select(f => (Name: f.GetProperty("name").GetString()!, Trigger: f.GetProperty("bindings").EnumerateArray().First(b => b.GetProperty("direction").GetString() == "In")))
             .Where(f => f.Trigger.GetProperty("type").GetString() == "httpTrigger")
-            .Select(f => (f.Name, Method: f.Trigger.GetProperty("methods").EnumerateArray().Single().GetString()!.ToUpperInvariant(),
+            .Select(f => (f.Name, Methods: string.Join(',', f.Trigger.GetProperty("methods").EnumerateArray().Select(m => m.GetString()!.ToUpperInvariant()).Order(StringComparer.Ordinal)),
                 Route: f.Trigger.GetProperty("route").GetString()!, Auth: f.Trigger.GetProperty("authLevel").GetString()))
             .OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
-        var table = ApiRoutes.All.Select(r => (r.Name, r.Method, Route: r.Template, Auth: (string?)"Anonymous"))
+        var table = ApiRoutes.All.Select(r => (r.Name, Methods: string.Join(',', ApiRoutes.MethodsOf(r).Order(StringComparer.Ordinal)), Route: r.Template, Auth: (string?)"Anonymous"))
             .OrderBy(r => r.Name, StringComparer.Ordinal).ToList();
 
         Assert.Equal(table, functions);

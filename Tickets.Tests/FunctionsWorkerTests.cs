@@ -54,7 +54,7 @@ public sealed class FunctionsProtocolCanaryTests(FunctionsHost host) : IClassFix
             using var trigger = JsonDocument.Parse(function.RawBindings[0]);
             Assert.Equal("httpTrigger", trigger.RootElement.GetProperty("type").GetString());
             Assert.Equal(route.Template, trigger.RootElement.GetProperty("route").GetString());
-            Assert.Equal([route.Method], trigger.RootElement.GetProperty("methods").EnumerateArray().Select(m => m.GetString()!.ToUpperInvariant()));
+            Assert.Equal(ApiRoutes.MethodsOf(route), trigger.RootElement.GetProperty("methods").EnumerateArray().Select(m => m.GetString()!.ToUpperInvariant()));
         }
         var timer = Assert.Single(functions, f => f.Name == "ReleaseExpiredHolds");
         var binding = Assert.Single(timer.Bindings);

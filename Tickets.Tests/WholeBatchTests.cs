@@ -15,8 +15,8 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
 {
     private static readonly CancellationToken None = CancellationToken.None;
 
-    private ReservationEngine EngineWithCap(int maxActiveHolds) =>
-        new(Db.Database, NullLogger<ReservationEngine>.Instance) { MaxActiveHoldsPerUser = maxActiveHolds };
+    private ReservationEngine EngineWithCap(int maxActiveHolds, int maxHeldSeats = 0) =>
+        new(Db.Database, NullLogger<ReservationEngine>.Instance) { MaxActiveHoldsPerUser = maxActiveHolds, MaxHeldSeatsPerUser = maxHeldSeats };
 
     private async Task<(int Reservations, int Available, int Held)> StateAsync(Guid eventId)
     {
@@ -59,7 +59,7 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
         await AssertInvariantAsync();
     }
 
-    public static TheoryData<string> Refusals => ["sold out", "sales not open", "sales closed", "per-user limit", "live-holds cap", "unknown event"];
+    public static TheoryData<string> Refusals => ["sold out", "sales not open", "sales closed", "per-user limit", "live-holds cap", "held-seats cap", "unknown event"];
 
     [Theory]
     [MemberData(nameof(Refusals))]
@@ -75,9 +75,10 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
             _ => await NewEventAsync(10),
         };
         var (alice, bob) = (await NewUserAsync(), await NewUserAsync());
-        var engine = EngineWithCap(refusal == "live-holds cap" ? 2 : 0);
-        // Alice already holds a seat (two holds under the cap of two): the per-user limit and the cap count them.
-        for (var i = 0; i < refusal switch { "per-user limit" => 1, "live-holds cap" => 2, _ => 0 }; i++)
+        var engine = EngineWithCap(refusal == "live-holds cap" ? 2 : 0, refusal == "held-seats cap" ? 4 : 0);
+        // Alice already holds a seat (two holds under the cap of two; two seats under the cap of four): the
+        // per-user limit and the caps count them.
+        for (var i = 0; i < refusal switch { "per-user limit" => 1, "live-holds cap" or "held-seats cap" => 2, _ => 0 }; i++)
         {
             Assert.Equal(HoldOutcome.Held, (await engine.HoldAsync(new HoldRequest(alice, ev.Id, 1), None)).Outcome);
         }
@@ -97,6 +98,7 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
             "sales closed" => [HoldOutcome.SalesClosed, HoldOutcome.SalesClosed, HoldOutcome.SalesClosed],
             "per-user limit" => [HoldOutcome.Held, HoldOutcome.LimitExceeded, HoldOutcome.Held],
             "live-holds cap" => [HoldOutcome.Held, HoldOutcome.TooManyActiveHolds, HoldOutcome.Held],
+            "held-seats cap" => [HoldOutcome.Held, HoldOutcome.TooManyHeldSeats, HoldOutcome.Held],
             "unknown event" => [HoldOutcome.Held, HoldOutcome.EventNotFound, HoldOutcome.Held],
             _ => new[] { HoldOutcome.Held },
         };
@@ -117,10 +119,12 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    public async Task Batches_granted_whole_and_batches_decided_one_by_one_give_the_direct_paths_outcomes(int seed)
+    [InlineData(1, 0)]
+    [InlineData(2, 0)]
+    [InlineData(3, 0)]
+    [InlineData(4, 20)]
+    [InlineData(5, 20)]
+    public async Task Batches_granted_whole_and_batches_decided_one_by_one_give_the_direct_paths_outcomes(int seed, int maxHeldSeats)
     {
         var random = new Random(seed);
         // Separate buyers per side: the live-holds cap counts a user's holds on every event.
@@ -131,13 +135,14 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
             directUsers.Add(await NewUserAsync());
             batchedUsers.Add(await NewUserAsync());
         }
-        async Task<Guid[]> EventsAsync() => [(await NewEventAsync(400, maxPerUser: 12)).Id, (await NewEventAsync(90)).Id];
+        // With the seats cap, buyers stop sooner: a smaller second event still sells out.
+        async Task<Guid[]> EventsAsync() => [(await NewEventAsync(400, maxPerUser: 12)).Id, (await NewEventAsync(maxHeldSeats == 0 ? 90 : 50)).Id];
         var direct = await EventsAsync();
         var batched = await EventsAsync();
         var sequence = Enumerable.Range(0, 200)
             .Select(_ => (User: random.Next(8), Event: random.Next(2), Quantity: random.Next(1, 4)))
             .ToList();
-        var engine = EngineWithCap(14);
+        var engine = EngineWithCap(14, maxHeldSeats);
 
         var directOutcomes = new List<HoldOutcome>();
         foreach (var (user, ev, quantity) in sequence)
@@ -159,7 +164,7 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
         Assert.Contains(false, paths);
         Assert.Contains(HoldOutcome.SoldOut, directOutcomes);
         Assert.Contains(HoldOutcome.LimitExceeded, directOutcomes);
-        Assert.Contains(HoldOutcome.TooManyActiveHolds, directOutcomes);
+        Assert.Contains(maxHeldSeats == 0 ? HoldOutcome.TooManyActiveHolds : HoldOutcome.TooManyHeldSeats, directOutcomes);
         for (var i = 0; i < 2; i++)
         {
             var (d, b) = (await ReloadAsync(direct[i]), await ReloadAsync(batched[i]));
