@@ -6,31 +6,26 @@ namespace Tickets.Tests;
 
 /// <summary>A host with low limits. Each test is its own client address: its connections come from an address of
 /// the loopback range of its own, which is what the server sees and what the Functions host forwards.</summary>
-public sealed class LowLimitsFixture<THost> : IAsyncLifetime where THost : ApiHost, new()
+public sealed class LowLimits : IHostSettings
 {
-    public THost Host { get; } = new();
-
-    public Task InitializeAsync()
+    public static IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>
     {
-        Host.Settings["RateLimits:WritesPerUserPerSecond"] = "2";
-        Host.Settings["RateLimits:AuthPerClientPerMinute"] = "5";
-        Host.Settings["RateLimits:MaxActiveHoldsPerUser"] = "3";
-        Host.Settings["RateLimits:MaxHeldSeatsPerUser"] = "5";
-        Host.Settings["RateLimits:HoldsPerClientPerMinute"] = "4";
-        Host.Settings["Tickets:DefaultMaxTicketsPerUser"] = "4";
-        return Host.InitializeAsync();
-    }
-
-    public Task DisposeAsync() => Host.DisposeAsync();
+        ["RateLimits:WritesPerUserPerSecond"] = "2",
+        ["RateLimits:AuthPerClientPerMinute"] = "5",
+        ["RateLimits:MaxActiveHoldsPerUser"] = "3",
+        ["RateLimits:MaxHeldSeatsPerUser"] = "5",
+        ["RateLimits:HoldsPerClientPerMinute"] = "4",
+        ["Tickets:DefaultMaxTicketsPerUser"] = "4",
+    };
 }
 
 public abstract class AbuseLimitsApiTests(ApiHost host, ITestOutputHelper output) : HostTests(host, output)
 {
-    public sealed class Server(LowLimitsFixture<ServerHost> fixture, ITestOutputHelper output)
-        : AbuseLimitsApiTests(fixture.Host, output), IClassFixture<LowLimitsFixture<ServerHost>>;
+    public sealed class Server(HostWith<ServerHost, LowLimits> fixture, ITestOutputHelper output)
+        : AbuseLimitsApiTests(fixture.Host, output), IClassFixture<HostWith<ServerHost, LowLimits>>;
 
-    public sealed class Functions(LowLimitsFixture<FunctionsHost> fixture, ITestOutputHelper output)
-        : AbuseLimitsApiTests(fixture.Host, output), IClassFixture<LowLimitsFixture<FunctionsHost>>;
+    public sealed class Functions(HostWith<FunctionsHost, LowLimits> fixture, ITestOutputHelper output)
+        : AbuseLimitsApiTests(fixture.Host, output), IClassFixture<HostWith<FunctionsHost, LowLimits>>;
 
     /// <summary>A client connecting from 127.0.1.<paramref name="address"/> (not the default 127.0.0.1 of the host's own client), claiming some other address in X-Forwarded-For.</summary>
     private HttpClient ClientAt(int address, string? token = null)

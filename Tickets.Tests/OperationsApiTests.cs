@@ -74,27 +74,22 @@ public abstract class OperationsApiTests(ApiHost host, ITestOutputHelper output)
 }
 
 /// <summary>A host whose database does not exist on the network: every database call must fail fast as 503.</summary>
-public sealed class DeadDatabaseFixture<THost> : IAsyncLifetime where THost : ApiHost, new()
+public sealed class DeadDatabase : IHostSettings
 {
-    public THost Host { get; } = new();
-
-    public Task InitializeAsync()
+    public static IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>
     {
         // Port 9 (discard) on loopback: nothing listens, connections are refused at once.
-        Host.Settings["ConnectionStrings:Tickets"] = "Host=127.0.0.1;Port=9;Username=postgres;Database=none";
-        return Host.InitializeAsync();
-    }
-
-    public Task DisposeAsync() => Host.DisposeAsync();
+        ["ConnectionStrings:Tickets"] = "Host=127.0.0.1;Port=9;Username=postgres;Database=none",
+    };
 }
 
 public abstract class DatabaseDownApiTests(ApiHost host, ITestOutputHelper output) : HostTests(host, output)
 {
-    public sealed class Server(DeadDatabaseFixture<ServerHost> fixture, ITestOutputHelper output)
-        : DatabaseDownApiTests(fixture.Host, output), IClassFixture<DeadDatabaseFixture<ServerHost>>;
+    public sealed class Server(HostWith<ServerHost, DeadDatabase> fixture, ITestOutputHelper output)
+        : DatabaseDownApiTests(fixture.Host, output), IClassFixture<HostWith<ServerHost, DeadDatabase>>;
 
-    public sealed class Functions(DeadDatabaseFixture<FunctionsHost> fixture, ITestOutputHelper output)
-        : DatabaseDownApiTests(fixture.Host, output), IClassFixture<DeadDatabaseFixture<FunctionsHost>>;
+    public sealed class Functions(HostWith<FunctionsHost, DeadDatabase> fixture, ITestOutputHelper output)
+        : DatabaseDownApiTests(fixture.Host, output), IClassFixture<HostWith<FunctionsHost, DeadDatabase>>;
 
     [Fact]
     public async Task Health_and_hold_answer_503_with_retry_after_within_a_second_when_the_database_is_unreachable()

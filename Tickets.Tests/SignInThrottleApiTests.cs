@@ -9,27 +9,22 @@ namespace Tickets.Tests;
 /// never signed in after 6 consecutive failures to the account from anywhere. No per-client auth rate, so every
 /// answer here is the throttle's.
 /// </summary>
-public sealed class SignInThrottleFixture<THost> : IAsyncLifetime where THost : ApiHost, new()
+public sealed class EarlySignInThrottle : IHostSettings
 {
-    public THost Host { get; } = new();
-
-    public Task InitializeAsync()
+    public static IReadOnlyDictionary<string, string> Settings { get; } = new Dictionary<string, string>
     {
-        Host.Settings["RateLimits:SignInFailuresBeforeDelay"] = "3";
-        Host.Settings["RateLimits:SignInFailuresPerAccountBeforeDelay"] = "6";
-        return Host.InitializeAsync();
-    }
-
-    public Task DisposeAsync() => Host.DisposeAsync();
+        ["RateLimits:SignInFailuresBeforeDelay"] = "3",
+        ["RateLimits:SignInFailuresPerAccountBeforeDelay"] = "6",
+    };
 }
 
 public abstract class SignInThrottleApiTests(ApiHost host, ITestOutputHelper output) : HostTests(host, output)
 {
-    public sealed class Server(SignInThrottleFixture<ServerHost> fixture, ITestOutputHelper output)
-        : SignInThrottleApiTests(fixture.Host, output), IClassFixture<SignInThrottleFixture<ServerHost>>;
+    public sealed class Server(HostWith<ServerHost, EarlySignInThrottle> fixture, ITestOutputHelper output)
+        : SignInThrottleApiTests(fixture.Host, output), IClassFixture<HostWith<ServerHost, EarlySignInThrottle>>;
 
-    public sealed class Functions(SignInThrottleFixture<FunctionsHost> fixture, ITestOutputHelper output)
-        : SignInThrottleApiTests(fixture.Host, output), IClassFixture<SignInThrottleFixture<FunctionsHost>>;
+    public sealed class Functions(HostWith<FunctionsHost, EarlySignInThrottle> fixture, ITestOutputHelper output)
+        : SignInThrottleApiTests(fixture.Host, output), IClassFixture<HostWith<FunctionsHost, EarlySignInThrottle>>;
 
     private const string Right = "right password";
     private const string Wrong = "wrong password";

@@ -213,3 +213,26 @@ public static class ProblemAssert
         return problem;
     }
 }
+
+/// <summary>Settings a test class's host runs with, over the defaults (low limits, a dead database, …).</summary>
+public interface IHostSettings
+{
+    static abstract IReadOnlyDictionary<string, string> Settings { get; }
+}
+
+/// <summary>The class fixture of a host of type <typeparamref name="THost"/> with <typeparamref name="TSettings"/>.</summary>
+public sealed class HostWith<THost, TSettings> : IAsyncLifetime where THost : ApiHost, new() where TSettings : IHostSettings
+{
+    public THost Host { get; } = new();
+
+    public Task InitializeAsync()
+    {
+        foreach (var (key, value) in TSettings.Settings)
+        {
+            Host.Settings[key] = value;
+        }
+        return Host.InitializeAsync();
+    }
+
+    public Task DisposeAsync() => Host.DisposeAsync();
+}
