@@ -8,7 +8,7 @@ namespace Tickets.Tests;
 /// <summary>
 /// Tickets.Functions is built for real with the Azure Functions worker SDK; the SDK writes functions.metadata,
 /// which is what the Functions host reads to register triggers. These tests compare it with the route table the
-/// local server maps, so the two hosts cannot drift apart. (Running the worker needs Core Tools or Azure.)
+/// local server maps, so the two hosts cannot drift apart. (The worker itself runs under the stand-in host: StandInHost/.)
 /// </summary>
 public sealed class FunctionsAppTests
 {
