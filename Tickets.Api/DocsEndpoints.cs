@@ -1,16 +1,12 @@
-// /api/openapi.json and /api/docs: the hand-written OpenAPI document and a self-contained page that renders it
-// (no CDN, so it works offline). A test keeps the document in step with the route table. Read also serves the
-// other embedded resources (the common-password list).
+// /api/docs: a self-contained page that renders the generated OpenAPI document (no CDN, so it works offline).
+// Read also serves the other embedded resources (the common-password list).
 using Microsoft.AspNetCore.Http;
 
 namespace Tickets.Api;
 
 public static class DocsEndpoints
 {
-    private static readonly Lazy<string> Document = new(() => Read("openapi.json"));
     private static readonly Lazy<string> Html = new(() => Read("docs.html"));
-
-    public static IResult OpenApi() => TypedResults.Text(Document.Value, "application/json");
 
     private static readonly Lazy<string> Policy = new(() => SecurityHeaders.DocsContentSecurityPolicy(Html.Value));
 
