@@ -26,6 +26,8 @@ public static class ApiRoutes
     public const string Live = "health/live";
     public const string OpenApi = "openapi.json";
     public const string Docs = "docs";
+    /// <summary>The docs page's own files (Scalar's scripts and icon); not an API operation, so not in the document.</summary>
+    public const string DocsFile = "docs/{file}";
 
     /// <summary>NCRONTAB (with seconds) of the expired-hold sweeper: every minute, on the minute.</summary>
     public const string ReleaseExpiredHoldsSchedule = "0 */1 * * * *";
@@ -48,7 +50,8 @@ public static class ApiRoutes
         new("Health", "GET", Health, c => HealthOf(c).HealthAsync(c)),
         new("Live", "GET", Live, c => Task.FromResult(HealthEndpoints.Live())),
         new("OpenApi", "GET", OpenApi, c => Task.FromResult(DocsEndpoints.OpenApi())),
-        new("Docs", "GET", Docs, c => Task.FromResult(DocsEndpoints.Page())),
+        new("Docs", "GET", Docs, c => Task.FromResult(DocsEndpoints.Page(c))),
+        new("DocsFile", "GET", DocsFile, c => Task.FromResult(DocsEndpoints.File(c, c.Request.RouteValues["file"] as string ?? ""))),
     ];
 
     /// <summary>The methods a route answers: a GET route answers HEAD too (RFC 9110 §9.3.2), without a body.</summary>

@@ -20,7 +20,11 @@ public sealed class OperationsFunctions(HealthEndpoints health, ExpiredHoldsJob 
 
     [Function("Docs")]
     public IResult Docs([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Docs)] HttpRequest req) =>
-        DocsEndpoints.Page();
+        DocsEndpoints.Page(req.HttpContext);
+
+    [Function("DocsFile")]
+    public IResult DocsFile([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.DocsFile)] HttpRequest req, string file) =>
+        DocsEndpoints.File(req.HttpContext, file);
 
     /// <summary>Every minute; the host's singleton lease (in AzureWebJobsStorage) keeps it to one instance at a time.</summary>
     [Function("ReleaseExpiredHolds")]

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/ensure-postgres.sh
+bash scripts/ensure-chromium.sh
 
 dotnet build Tickets.Functions.sln -c Release -nologo -v quiet
 bash scripts/check-infra.sh
@@ -36,4 +37,7 @@ if [[ -f "$trx" ]]; then
   echo "Tests: $(get passed) passed, $(get failed) failed, $(get notExecuted) not run, $(get total) total"
 fi
 rm -rf "$results"
+if [[ -d artifacts/browser ]]; then
+  echo "Browser screenshots: $PWD/artifacts/browser"
+fi
 exit "$status"
