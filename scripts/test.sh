@@ -26,6 +26,9 @@ if pgrep -f -- "$workers" > /dev/null; then
   pkill -KILL -f -- "$workers" || true
 fi
 
+if [[ -d artifacts/browser ]]; then
+  echo "Browser screenshots (the docs page test): $PWD/artifacts/browser"
+fi
 # One plain summary line, read from the test results rather than from console text, with the end-to-end tests
 # counted per host (the nested classes Server and Functions of each end-to-end test class).
 trx="$results/tests.trx"
@@ -37,7 +40,4 @@ if [[ -f "$trx" ]]; then
   echo "Tests: $(get passed) passed, $(get failed) failed, $(get notExecuted) not run, $(get total) total"
 fi
 rm -rf "$results"
-if [[ -d artifacts/browser ]]; then
-  echo "Browser screenshots: $PWD/artifacts/browser"
-fi
 exit "$status"
