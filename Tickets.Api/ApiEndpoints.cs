@@ -21,6 +21,10 @@ public static class ApiEndpoints
                 .WithTags(TagOf(route))
                 .WithMetadata(route)
                 .AddEndpointFilter(async (context, next) => await ApiGate.AdmitAsync(route, context.HttpContext) ?? await next(context));
+            if (!route.Documented)
+            {
+                endpoint.ExcludeFromDescription();
+            }
             if (route.Description is { } description)
             {
                 endpoint.WithDescription(description);

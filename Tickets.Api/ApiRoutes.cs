@@ -52,6 +52,8 @@ public enum ParameterIn { Query, Header }
 public sealed record ApiRoute(string Name, string Method, string Template, string Summary, Access Access, Func<ApiCall, Task<IResult>> Handle)
 {
     public string? Description { get; init; }
+    /// <summary>False for a route that serves the API but is not an operation of it (the docs page's own files).</summary>
+    public bool Documented { get; init; } = true;
     public RateLimit Limit { get; init; }
     /// <summary>False for the few operations that answer without the database (no 503 database_unavailable).</summary>
     public bool UsesDatabase { get; init; } = true;
@@ -122,6 +124,8 @@ public static class ApiRoutes
     public const string Live = "health/live";
     public const string OpenApi = "openapi.json";
     public const string Docs = "docs";
+    /// <summary>The docs page's own files (Scalar's scripts and icon); not an API operation, so not in the document.</summary>
+    public const string DocsFile = "docs/{file}";
 
     /// <summary>NCRONTAB (with seconds) of the expired-hold sweeper: every minute, on the minute.</summary>
     public const string ReleaseExpiredHoldsSchedule = "0 */1 * * * *";
@@ -274,9 +278,14 @@ public static class ApiRoutes
         {
             UsesDatabase = false, ResponseDescription = "The OpenAPI document",
         },
-        new("Docs", "GET", Docs, "A page rendering this document (works offline)", Access.Anyone, c => Task.FromResult(DocsEndpoints.Page()))
+        new("Docs", "GET", Docs, "A page rendering this document (works offline)", Access.Anyone, c => Task.FromResult(DocsEndpoints.Page(c.Http)))
         {
             UsesDatabase = false, ResponseContentType = "text/html", ResponseDescription = "HTML",
+        },
+        new("DocsFile", "GET", DocsFile, "A file of the docs page (its scripts and icon)", Access.Anyone,
+            c => Task.FromResult(DocsEndpoints.File(c.Http, c.Http.Request.RouteValues["file"] as string ?? "")))
+        {
+            UsesDatabase = false, Documented = false, ResponseContentType = "text/javascript", ResponseDescription = "The file",
         },
     ];
 

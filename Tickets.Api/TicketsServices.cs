@@ -59,6 +59,7 @@ public static class TicketsServices
         services.AddSingleton<EventEndpoints>();
         services.AddSingleton<ReservationEndpoints>();
         services.AddSingleton<HealthEndpoints>();
+        services.AddSingleton<DocsPage>();
         return services;
     }
 

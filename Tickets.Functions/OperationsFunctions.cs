@@ -24,6 +24,10 @@ public sealed class OperationsFunctions(ExpiredHoldsJob expiredHolds)
     public Task<IResult> Docs([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Docs)] HttpRequest req) =>
         ApiGate.RunAsync(req.HttpContext);
 
+    [Function("DocsFile")]
+    public Task<IResult> DocsFile([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.DocsFile)] HttpRequest req) =>
+        ApiGate.RunAsync(req.HttpContext);
+
     /// <summary>Every minute; the host's singleton lease (in AzureWebJobsStorage) keeps it to one instance at a time.</summary>
     [Function("ReleaseExpiredHolds")]
     public Task ReleaseExpiredHolds([TimerTrigger(ApiRoutes.ReleaseExpiredHoldsSchedule)] TimerInfo timer, CancellationToken cancellationToken) =>

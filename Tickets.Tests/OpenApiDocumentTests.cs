@@ -41,8 +41,8 @@ public sealed class OpenApiDocumentTests(ServerHost server, FunctionsHost functi
         var (document, _) = await ReadAsync();
         var documented = document.Paths.SelectMany(path => path.Value.Operations!.Select(op => (Path: path.Key, Method: op.Key.Method, Operation: op.Value)))
             .ToDictionary(o => o.Operation.OperationId!, StringComparer.Ordinal);
-        Assert.Equal(ApiRoutes.All.Select(r => r.Name).Order(StringComparer.Ordinal), documented.Keys.Order(StringComparer.Ordinal));
-        foreach (var route in ApiRoutes.All)
+        Assert.Equal(ApiRoutes.All.Where(r => r.Documented).Select(r => r.Name).Order(StringComparer.Ordinal), documented.Keys.Order(StringComparer.Ordinal));
+        foreach (var route in ApiRoutes.All.Where(r => r.Documented))
         {
             var (path, method, operation) = documented[route.Name];
             Assert.Equal(($"/{ApiRoutes.Prefix}/{route.Template}", route.Method), (path, method));
