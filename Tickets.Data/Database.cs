@@ -130,7 +130,7 @@ public sealed class Database
     }
 
     /// <summary>With <see cref="PreparedStatements.PerTransaction"/>: closes what the unit of work prepared, while its transaction still holds the server connection.</summary>
-    /// Npgsql has no asynchronous form of it; one round trip of Close messages, only in this mode.
+    /// Npgsql has no asynchronous form of it: one more round trip, in this mode only.
     private ValueTask UnprepareAsync(NpgsqlConnection connection, CancellationToken ct)
     {
         if (PreparedStatements == PreparedStatements.PerTransaction)
@@ -142,19 +142,26 @@ public sealed class Database
     }
 
     /// <summary>
-    /// After a failed unit of work, before its rollback: a statement left prepared on the pooler's server connection
-    /// would collide with the next client's statement of the same name there ("prepared statement _p1 already
-    /// exists"). PostgreSQL closes statements in an aborted transaction too. Where even that fails, the connection
-    /// is broken and not given back to the pool.
+    /// After a failed unit of work: a statement left prepared on the pooler's server connection would collide with
+    /// the next client's statement of the same name there ("prepared statement _p1 already exists"). In the
+    /// aborted transaction nothing but a rollback runs, and after it the pooler may hand the server connection to
+    /// someone else; so the rollback and the deallocation go in one round trip (the pooler switches server
+    /// connections only between round trips), then Npgsql forgets its statements too. Where even that fails, the
+    /// connection is not given back to the pool.
     /// </summary>
-    private static Task UnprepareAfterFailureAsync(NpgsqlConnection connection)
+    private static async Task UnprepareAfterFailureAsync(NpgsqlConnection connection)
     {
         if (connection.FullState != ConnectionState.Open)
         {
-            return Task.CompletedTask;
+            return;
         }
         try
         {
+            await using (var end = new NpgsqlCommand("rollback; deallocate all", connection))
+            {
+                await end.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+            // Npgsql has no asynchronous form of it; a round trip on an idle connection, after a failure only.
             connection.UnprepareAll();
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException)
@@ -162,7 +169,6 @@ public sealed class Database
             // Closing the physical connection ends the server session with it; PgBouncer drops its server connection.
             NpgsqlConnection.ClearPool(connection);
         }
-        return Task.CompletedTask;
     }
 
     /// <summary>
