@@ -21,12 +21,14 @@ dotnet test Tickets.Tests -c Release --no-build -nologo \
 
 # The PgBouncer pass leaves out the classes that do not reach PostgreSQL through the per-class fixture: private
 # clusters (faults, the Functions worker's), the server itself (migrations, roles), PostgreSQL backends as such
-# (connection lanes, which a pooler hides), and classes without a database.
+# (connection lanes, which a pooler hides; prepared statements per backend; a login's connection limit), and classes
+# without a database.
 bouncer_pass=0
 if [[ $# -eq 0 && -z "${TICKETS_TEST_CONNECTION_STRING:-}" && "${TICKETS_TEST_PGBOUNCER:-}" != "1" ]]; then
   bouncer_pass=1
   not_through_pgbouncer=(ConnectionLaneTests FaultTests FunctionsWorkerTests MigratorTests AppRoleTests InfrastructureTests
-    AccountRulesTests ErrorMappingTests FunctionsAppTests DatabaseResilienceTests TokenServiceTests)
+    AccountRulesTests ErrorMappingTests FunctionsAppTests DatabaseResilienceTests TokenServiceTests PreparedStatementsTests
+    ConnectionLimitApiTests)
   filter="$(printf 'FullyQualifiedName!~Tickets.Tests.%s&' "${not_through_pgbouncer[@]}")"
   TICKETS_TEST_PGBOUNCER=1 dotnet test Tickets.Tests -c Release --no-build -nologo --filter "${filter%&}" \
     --logger "trx;LogFileName=pgbouncer.trx" --results-directory "$results" || status=$?
