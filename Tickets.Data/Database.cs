@@ -129,8 +129,11 @@ public sealed class Database
         return result;
     }
 
-    /// <summary>With <see cref="PreparedStatements.PerTransaction"/>: closes what the unit of work prepared, while its transaction still holds the server connection.</summary>
-    /// Npgsql has no asynchronous form of it: one more round trip, in this mode only.
+    /// <summary>
+    /// With <see cref="PreparedStatements.PerTransaction"/>: closes what the unit of work prepared, while its
+    /// transaction still holds the server connection. Npgsql has no asynchronous form of it: one more round trip,
+    /// in this mode only.
+    /// </summary>
     private ValueTask UnprepareAsync(NpgsqlConnection connection, CancellationToken ct)
     {
         if (PreparedStatements == PreparedStatements.PerTransaction)

@@ -96,7 +96,8 @@ public sealed class LocalPgBouncer : IAsyncDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         var bouncer = new LocalPgBouncer(process, directory, port, server);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => bouncer.Kill();
+        // A test run's PgBouncer is shared by all its classes and ends with the process.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => bouncer.DisposeAsync().AsTask().GetAwaiter().GetResult();
         for (var attempt = 0; attempt < 100; attempt++)
         {
             if (process.HasExited)
@@ -190,6 +191,7 @@ public sealed class LocalPgBouncer : IAsyncDisposable
         }
         catch (InvalidOperationException)
         {
+            // Already ended, or never started.
         }
     }
 
@@ -201,7 +203,7 @@ public sealed class LocalPgBouncer : IAsyncDisposable
         {
             Directory.Delete(_directory, recursive: true);
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
         }
         return ValueTask.CompletedTask;
