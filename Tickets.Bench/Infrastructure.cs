@@ -86,12 +86,23 @@ internal sealed record BenchSettings(
 
 internal static class BenchDatabase
 {
+    /// <summary>
+    /// A database of this checkout's own on the shared local cluster: every run resets its database, and two
+    /// checkouts benchmarking at once on one database dropped each other's events and schema mid-run.
+    /// </summary>
+    private static string LocalDatabaseName()
+    {
+        var root = LocalPostgres.FindRepositoryRoot() ?? "";
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(root)))[..8];
+        return $"tickets_bench_{hash}";
+    }
+
     public static async Task<string> ResetAsync(ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger("Tickets.Bench");
         var configured = Environment.GetEnvironmentVariable("TICKETS_BENCH_CONNECTION_STRING");
         var connectionString = string.IsNullOrWhiteSpace(configured)
-            ? await new LocalPostgres(logger).EnsureStartedAsync("tickets_bench")
+            ? await new LocalPostgres(logger).EnsureStartedAsync(LocalDatabaseName())
             : configured;
         connectionString = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 50 }.ConnectionString;
         await using var dataSource = NpgsqlDataSource.Create(connectionString);

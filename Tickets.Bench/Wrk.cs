@@ -148,7 +148,7 @@ internal static class Wrk
         var requests = Value("requests");
         var statuses = new SortedDictionary<int, long>(lines.Where(l => l[1] == "status")
             .ToDictionary(l => int.Parse(l[2], CultureInfo.InvariantCulture), l => long.Parse(l[3], CultureInfo.InvariantCulture)));
-        if (statuses.Count == 0)
+        if (statuses.Count == 0 && requests > 0)
         {
             // No response callback (plain GET): wrk counts the answers outside 2xx/3xx, not which they were.
             var non2xx = Value("non2xx");
