@@ -22,6 +22,11 @@ public static class ApiRoutes
     public const string Reservation = "reservations/{id}";
     public const string Confirm = "reservations/{id}/confirm";
     public const string Cancel = "reservations/{id}/cancel";
+    public const string Webhooks = "webhooks";
+    public const string Webhook = "webhooks/{id}";
+    public const string WebhookRotateSecret = "webhooks/{id}/rotate-secret";
+    public const string WebhookDeliveries = "webhooks/{id}/deliveries";
+    public const string WebhookResend = "webhooks/{id}/messages/{messageId}/resend";
     public const string Health = "health";
     public const string Live = "health/live";
     public const string OpenApi = "openapi.json";
@@ -29,6 +34,9 @@ public static class ApiRoutes
 
     /// <summary>NCRONTAB (with seconds) of the expired-hold sweeper: every minute, on the minute.</summary>
     public const string ReleaseExpiredHoldsSchedule = "0 */1 * * * *";
+
+    /// <summary>NCRONTAB (with seconds) of the Functions app's webhook delivery: every 10 seconds (the server loops instead).</summary>
+    public const string DeliverWebhooksSchedule = "*/10 * * * * *";
 
     public static readonly IReadOnlyList<ApiRoute> All =
     [
@@ -45,6 +53,14 @@ public static class ApiRoutes
         new("Release", "DELETE", Reservation, c => ReservationsOf(c).ReleaseAsync(c, Id(c))),
         new("Confirm", "POST", Confirm, c => ReservationsOf(c).ConfirmAsync(c, Id(c))),
         new("Cancel", "POST", Cancel, c => ReservationsOf(c).CancelAsync(c, Id(c))),
+        new("CreateWebhook", "POST", Webhooks, c => WebhooksOf(c).CreateAsync(c)),
+        new("ListWebhooks", "GET", Webhooks, c => WebhooksOf(c).ListAsync(c)),
+        new("GetWebhook", "GET", Webhook, c => WebhooksOf(c).GetAsync(c, Id(c))),
+        new("UpdateWebhook", "PATCH", Webhook, c => WebhooksOf(c).UpdateAsync(c, Id(c))),
+        new("DeleteWebhook", "DELETE", Webhook, c => WebhooksOf(c).DeleteAsync(c, Id(c))),
+        new("RotateWebhookSecret", "POST", WebhookRotateSecret, c => WebhooksOf(c).RotateSecretAsync(c, Id(c))),
+        new("ListWebhookDeliveries", "GET", WebhookDeliveries, c => WebhooksOf(c).DeliveriesAsync(c, Id(c))),
+        new("ResendWebhookMessage", "POST", WebhookResend, c => WebhooksOf(c).ResendAsync(c, Id(c), c.Request.RouteValues["messageId"] as string ?? "")),
         new("Health", "GET", Health, c => HealthOf(c).HealthAsync(c)),
         new("Live", "GET", Live, c => Task.FromResult(HealthEndpoints.Live())),
         new("OpenApi", "GET", OpenApi, c => Task.FromResult(DocsEndpoints.OpenApi())),
@@ -58,5 +74,6 @@ public static class ApiRoutes
     private static AuthEndpoints AuthOf(HttpContext c) => c.RequestServices.GetRequiredService<AuthEndpoints>();
     private static EventEndpoints EventsOf(HttpContext c) => c.RequestServices.GetRequiredService<EventEndpoints>();
     private static ReservationEndpoints ReservationsOf(HttpContext c) => c.RequestServices.GetRequiredService<ReservationEndpoints>();
+    private static WebhookEndpoints WebhooksOf(HttpContext c) => c.RequestServices.GetRequiredService<WebhookEndpoints>();
     private static HealthEndpoints HealthOf(HttpContext c) => c.RequestServices.GetRequiredService<HealthEndpoints>();
 }
