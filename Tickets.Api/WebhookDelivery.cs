@@ -50,7 +50,6 @@ public sealed partial class WebhookDelivery : IDisposable
 
     public TimeSpan PollInterval => _options.PollInterval;
 
-    public int BatchSize => _options.BatchSize;
 
     /// <summary>One round: claim a batch, send it (several at once), record the outcomes. Returns how many were claimed.</summary>
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
@@ -84,7 +83,7 @@ public sealed partial class WebhookDelivery : IDisposable
         return claimed.Count;
     }
 
-    /// <summary>Rounds until one finds less than a full batch, the budget is spent, or cancellation: a timer run.</summary>
+    /// <summary>Rounds until one finds nothing due, the budget is spent, or cancellation: a timer run.</summary>
     public Task<int> DrainAsync(CancellationToken cancellationToken) => DrainAsync(_options.DrainBudget, cancellationToken);
 
     public async Task<int> DrainAsync(TimeSpan budget, CancellationToken cancellationToken)
@@ -95,7 +94,7 @@ public sealed partial class WebhookDelivery : IDisposable
         {
             var claimed = await RunOnceAsync(cancellationToken);
             total += claimed;
-            if (claimed < _options.BatchSize || clock.Elapsed >= budget)
+            if (claimed == 0 || clock.Elapsed >= budget)
             {
                 break;
             }

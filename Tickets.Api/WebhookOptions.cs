@@ -43,7 +43,7 @@ public sealed class WebhookOptions
 
     public int MaxConcurrentDeliveries { get; set; } = 32;
 
-    /// <summary>How long the server's delivery loop waits after a round that found less than a full batch.</summary>
+    /// <summary>How long the server's delivery loop waits after a round that found nothing due.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How long one run of the Functions timer keeps delivering while messages remain.</summary>

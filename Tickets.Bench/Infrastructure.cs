@@ -13,7 +13,7 @@ internal sealed record BenchSettings(
     int Starts)
 {
     /// <summary>Every phase, in the order they run in a round (pgbench after them); <c>--phases</c> picks some for a quicker look.</summary>
-    public static readonly string[] AllPhases = ["startup", "direct", "live", "hold", "keyed", "spread", "confirm", "sweep"];
+    public static readonly string[] AllPhases = ["startup", "direct", "live", "hold", "webhooks", "keyed", "spread", "confirm", "sweep"];
 
     /// <summary>
     /// Warm-up of a phase in the rounds after its first: the server's code is optimized by then, so this only
@@ -203,6 +203,10 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         start.Environment["RateLimits__MaxActiveHoldsPerUser"] = "0";
         start.Environment["RateLimits__MaxHeldSeatsPerUser"] = "0";
         start.Environment["Tickets__DefaultMaxTicketsPerUser"] = "0";
+        // Webhooks on, to a receiver of the benchmark's own on loopback (the webhooks phase and the confirm phase).
+        start.Environment["Webhooks__SecretKey"] = "YmVuY2htYXJrLW9ubHktd2ViaG9vay1rZXktMDEyMzQ=";
+        start.Environment["Webhooks__AllowHttp"] = "true";
+        start.Environment["Webhooks__AllowLoopbackTargets"] = "true";
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine($"[server] {e.Data}"); } };

@@ -1,4 +1,4 @@
-// The server's webhook delivery: WebhookDelivery's rounds back to back while full batches come, else one per poll
+// The server's webhook delivery: WebhookDelivery's rounds back to back while they find messages, else one per poll
 // interval. Several servers on one database may all run it; the claim keeps them from sending one attempt twice.
 using Tickets.Api;
 
@@ -17,7 +17,7 @@ public sealed partial class WebhookDeliveryLoop(WebhookDelivery delivery, TimePr
         {
             try
             {
-                if (await delivery.RunOnceAsync(stoppingToken) >= delivery.BatchSize)
+                if (await delivery.RunOnceAsync(stoppingToken) > 0)
                 {
                     continue;
                 }

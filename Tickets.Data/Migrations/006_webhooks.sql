@@ -48,7 +48,6 @@ create table webhook_messages (
     constraint webhook_messages_status_known check (status in ('pending', 'delivered', 'dead'))
 );
 
-create unique index webhook_messages_seq on webhook_messages (seq);
 -- The claim: pending rows in seq order, and the "earlier pending message of the same subject" test.
 create index webhook_messages_pending on webhook_messages (seq) where status = 'pending';
 create index webhook_messages_pending_by_subject on webhook_messages (subscription_id, subject_id, seq) where status = 'pending';
