@@ -43,8 +43,13 @@ public sealed partial class WebhookDelivery : IDisposable
         _client.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("Tickets-Webhooks", "1.0"));
     }
 
-    /// <summary>A claim lasts past the slowest attempt (connect, then the response), so no other loop takes it meanwhile.</summary>
-    private TimeSpan Lease => _options.ConnectTimeout + _options.ResponseTimeout + TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// A claim lasts past the slowest round: a batch is sent a few at a time, so its last message may start only after
+    /// several attempts before it each took their full timeout. No other loop takes a message before its lease ends.
+    /// </summary>
+    private TimeSpan Lease =>
+        (_options.ConnectTimeout + _options.ResponseTimeout) * Math.Ceiling(Math.Max(1, _options.BatchSize) / (double)Math.Max(1, _options.MaxConcurrentDeliveries))
+        + TimeSpan.FromSeconds(30);
 
     public bool Enabled => _secrets.Configured;
 
