@@ -68,6 +68,7 @@ public static class TicketsServices
         services.AddSingleton<ReservationEndpoints>();
         services.AddSingleton<WebhookEndpoints>();
         services.AddSingleton<HealthEndpoints>();
+        services.AddSingleton<DocsPage>();
         return services;
     }
 

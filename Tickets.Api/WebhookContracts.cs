@@ -1,4 +1,7 @@
-// Request and response bodies of /api/webhooks, and the message types a subscription may ask for.
+// Request and response bodies of /api/webhooks, and the message types a subscription may ask for. The attributes
+// describe the contract in the OpenAPI document (ApiDocument); WebhookEndpoints checks the same rules.
+using System.ComponentModel;
+using System.ComponentModel.DataAnnotations;
 using Tickets.Data;
 
 namespace Tickets.Api;
@@ -20,12 +23,27 @@ public static class WebhookEventTypes
     ];
 }
 
-public sealed record CreateWebhookRequest(string? Url, string[]? Events, string? Description);
+[RequestBody]
+public sealed record CreateWebhookRequest(
+    [property: Required, Url, MaxLength(WebhookTargets.MaxUrlLength), Description("https, resolving to public addresses only.")] string? Url,
+    [property: Required, MinLength(1), MaxLength(WebhookEndpoints.MaxEvents), AllowedValues(WebhookEventTypes.ReservationHeld, WebhookEventTypes.ReservationConfirmed, WebhookEventTypes.ReservationExpired, WebhookEventTypes.ReservationReleased, WebhookEventTypes.ReservationCancelled, WebhookEventTypes.EventSoldOut, WebhookEventTypes.EventUpdated)] string[]? Events,
+    [property: MaxLength(WebhookEndpoints.MaxDescriptionLength)] string? Description);
+
+/// <summary>
+/// The body of PATCH /api/webhooks/{id} (JSON merge-patch). Documented only: the handler reads the JSON itself
+/// (WebhookEndpoints.UpdateAsync), because an absent field and a null one mean different things.
+/// </summary>
+[RequestBody]
+public sealed record WebhookChangesRequest(
+    [property: Url, MaxLength(WebhookTargets.MaxUrlLength), Description("https, resolving to public addresses only.")] string Url,
+    [property: MinLength(1), MaxLength(WebhookEndpoints.MaxEvents), AllowedValues(WebhookEventTypes.ReservationHeld, WebhookEventTypes.ReservationConfirmed, WebhookEventTypes.ReservationExpired, WebhookEventTypes.ReservationReleased, WebhookEventTypes.ReservationCancelled, WebhookEventTypes.EventSoldOut, WebhookEventTypes.EventUpdated)] string[] Events,
+    [property: Description("true re-enables a disabled subscription and clears its disabledReason.")] bool Enabled,
+    [property: MaxLength(WebhookEndpoints.MaxDescriptionLength), Description("null clears it.")] string? Description);
 
 public sealed record WebhookResponse(
     Guid Id,
-    string Url,
-    IReadOnlyList<string> Events,
+    [property: Url] string Url,
+    [property: AllowedValues(WebhookEventTypes.ReservationHeld, WebhookEventTypes.ReservationConfirmed, WebhookEventTypes.ReservationExpired, WebhookEventTypes.ReservationReleased, WebhookEventTypes.ReservationCancelled, WebhookEventTypes.EventSoldOut, WebhookEventTypes.EventUpdated)] IReadOnlyList<string> Events,
     string? Description,
     bool Enabled,
     string? DisabledReason,
@@ -41,8 +59,8 @@ public sealed record WebhookResponse(
 /// <summary>The answer to creating a subscription or rotating its secret: the only time the secret is shown.</summary>
 public sealed record WebhookWithSecretResponse(
     Guid Id,
-    string Url,
-    IReadOnlyList<string> Events,
+    [property: Url] string Url,
+    [property: AllowedValues(WebhookEventTypes.ReservationHeld, WebhookEventTypes.ReservationConfirmed, WebhookEventTypes.ReservationExpired, WebhookEventTypes.ReservationReleased, WebhookEventTypes.ReservationCancelled, WebhookEventTypes.EventSoldOut, WebhookEventTypes.EventUpdated)] IReadOnlyList<string> Events,
     string? Description,
     bool Enabled,
     string? DisabledReason,
@@ -50,7 +68,7 @@ public sealed record WebhookWithSecretResponse(
     DateTime? PreviousSecretExpiresAt,
     DateTime CreatedAt,
     DateTime UpdatedAt,
-    string Secret)
+    [property: Description("The signing secret (whsec_ and base64), shown only in this answer.")] string Secret)
 {
     public static WebhookWithSecretResponse From(WebhookSubscription s, string secret)
     {
@@ -63,21 +81,21 @@ public sealed record WebhookWithSecretResponse(
 public sealed record WebhookAttemptResponse(
     long Id,
     Guid MessageId,
-    string Type,
-    int Attempt,
+    [property: AllowedValues(WebhookEventTypes.ReservationHeld, WebhookEventTypes.ReservationConfirmed, WebhookEventTypes.ReservationExpired, WebhookEventTypes.ReservationReleased, WebhookEventTypes.ReservationCancelled, WebhookEventTypes.EventSoldOut, WebhookEventTypes.EventUpdated)] string Type,
+    [property: Range(1, int.MaxValue)] int Attempt,
     DateTime StartedAt,
-    int DurationMs,
-    string Outcome,
+    [property: Range(0, int.MaxValue)] int DurationMs,
+    [property: AllowedValues("delivered", "failed", "dead")] string Outcome,
     int? StatusCode,
     string? Error,
     string? ResponseBody,
-    string MessageStatus)
+    [property: AllowedValues("pending", "delivered", "dead")] string MessageStatus)
 {
     public static WebhookAttemptResponse From(WebhookAttempt a) =>
         new(a.Id, a.MessageId, a.Type, a.Attempt, a.StartedAt, a.DurationMs, a.Outcome, a.StatusCode, a.Error, a.ResponseBody, a.MessageStatus);
 }
 
 /// <summary>A page of attempts, newest first; pass <c>before</c> to read older ones.</summary>
-public sealed record WebhookAttemptPage(IReadOnlyList<WebhookAttemptResponse> Items, long? Before);
+public sealed record WebhookAttemptPage(IReadOnlyList<WebhookAttemptResponse> Items, [property: Description("Pass as ?before= for the next (older) page; null on the last.")] long? Before);
 
-public sealed record WebhookResendResponse(Guid MessageId, string Status);
+public sealed record WebhookResendResponse(Guid MessageId, [property: AllowedValues("pending")] string Status);

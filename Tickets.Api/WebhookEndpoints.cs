@@ -9,17 +9,18 @@ using Tickets.Data;
 namespace Tickets.Api;
 
 public sealed class WebhookEndpoints(
-    WebhookStore store, WebhookSecrets secrets, WebhookTargets targets, UserStore users, TokenService tokens, AbuseLimits limits,
-    IOptions<WebhookOptions> options, ILogger<WebhookEndpoints> logger)
+    WebhookStore store, WebhookSecrets secrets, WebhookTargets targets, IOptions<WebhookOptions> options, ILogger<WebhookEndpoints> logger)
 {
     public const int MaxDescriptionLength = 500;
+    public const int MaxEvents = 50;
 
-    public async Task<IResult> CreateAsync(HttpContext context)
+    public async Task<IResult> CreateAsync(ApiCall call)
     {
-        if (await AdminWriteAsync(context) is { } denied)
+        if (NotConfigured() is { } off)
         {
-            return denied;
+            return off;
         }
+        var context = call.Http;
         var (body, problem) = await ApiJson.ReadAsync<CreateWebhookRequest>(context.Request, context.RequestAborted);
         if (problem is not null)
         {
@@ -41,12 +42,13 @@ public sealed class WebhookEndpoints(
         return TypedResults.Created($"/{ApiRoutes.Prefix}/webhooks/{created.Id}", WebhookWithSecretResponse.From(created, secret));
     }
 
-    public async Task<IResult> ListAsync(HttpContext context)
+    public async Task<IResult> ListAsync(ApiCall call)
     {
-        if (await AdminAsync(context) is { } denied)
+        if (NotConfigured() is { } off)
         {
-            return denied;
+            return off;
         }
+        var context = call.Http;
         if (!EventEndpoints.TryReadPage(context.Request, out var limit, out var after, out var problem))
         {
             return problem!;
@@ -56,23 +58,25 @@ public sealed class WebhookEndpoints(
         return TypedResults.Ok(new Page<WebhookResponse>(items, page.Count > limit ? Cursor.Encode(items[^1].Id) : null));
     }
 
-    public async Task<IResult> GetAsync(HttpContext context, string id)
+    public async Task<IResult> GetAsync(ApiCall call)
     {
-        if (await AdminAsync(context) is { } denied)
+        if (NotConfigured() is { } off)
         {
-            return denied;
+            return off;
         }
-        var found = Guid.TryParse(id, out var subscriptionId) ? await store.GetAsync(subscriptionId, context.RequestAborted) : null;
+        var context = call.Http;
+        var found = call.Id is { } subscriptionId ? await store.GetAsync(subscriptionId, context.RequestAborted) : null;
         return found is null ? WebhookNotFound() : TypedResults.Ok(WebhookResponse.From(found));
     }
 
     /// <summary>JSON merge-patch: url, events, enabled, description (null clears it). Enabling clears the disabled reason.</summary>
-    public async Task<IResult> UpdateAsync(HttpContext context, string id)
+    public async Task<IResult> UpdateAsync(ApiCall call)
     {
-        if (await AdminWriteAsync(context) is { } denied)
+        if (NotConfigured() is { } off)
         {
-            return denied;
+            return off;
         }
+        var context = call.Http;
         var (document, problem) = await ApiJson.ReadDocumentAsync(context.Request, context.RequestAborted);
         if (problem is not null)
         {
@@ -126,29 +130,31 @@ public sealed class WebhookEndpoints(
                 }
                 changes = changes with { Url = url };
             }
-            var updated = Guid.TryParse(id, out var subscriptionId) ? await store.UpdateAsync(subscriptionId, changes, context.RequestAborted) : null;
+            var updated = call.Id is { } subscriptionId ? await store.UpdateAsync(subscriptionId, changes, context.RequestAborted) : null;
             return updated is null ? WebhookNotFound() : TypedResults.Ok(WebhookResponse.From(updated));
         }
     }
 
-    public async Task<IResult> DeleteAsync(HttpContext context, string id)
+    public async Task<IResult> DeleteAsync(ApiCall call)
     {
-        if (await AdminWriteAsync(context) is { } denied)
+        if (NotConfigured() is { } off)
         {
-            return denied;
+            return off;
         }
-        var deleted = Guid.TryParse(id, out var subscriptionId) && await store.DeleteAsync(subscriptionId, context.RequestAborted);
+        var context = call.Http;
+        var deleted = call.Id is { } subscriptionId && await store.DeleteAsync(subscriptionId, context.RequestAborted);
         return deleted ? TypedResults.NoContent() : WebhookNotFound();
     }
 
     /// <summary>A new secret, shown once; the previous one keeps signing beside it for the grace period.</summary>
-    public async Task<IResult> RotateSecretAsync(HttpContext context, string id)
+    public async Task<IResult> RotateSecretAsync(ApiCall call)
     {
-        if (await AdminWriteAsync(context) is { } denied)
+        if (NotConfigured() is { } off)
         {
-            return denied;
+            return off;
         }
-        if (!Guid.TryParse(id, out var subscriptionId))
+        var context = call.Http;
+        if (call.Id is not { } subscriptionId)
         {
             return WebhookNotFound();
         }
@@ -163,12 +169,13 @@ public sealed class WebhookEndpoints(
     }
 
     /// <summary>Delivery attempts, newest first: <c>?limit=</c> and <c>?before=</c> (the page's <c>before</c>).</summary>
-    public async Task<IResult> DeliveriesAsync(HttpContext context, string id)
+    public async Task<IResult> DeliveriesAsync(ApiCall call)
     {
-        if (await AdminAsync(context) is { } denied)
+        if (NotConfigured() is { } off)
         {
-            return denied;
+            return off;
         }
+        var context = call.Http;
         var limitText = context.Request.Query["limit"];
         var limit = EventEndpoints.DefaultPageSize;
         if (limitText.Count > 1 || (limitText.Count == 1 && (!int.TryParse(limitText[0], NumberStyles.None, CultureInfo.InvariantCulture, out limit)
@@ -182,7 +189,7 @@ public sealed class WebhookEndpoints(
         {
             return Problems.BadRequest("before must be a value this API returned.");
         }
-        if (!Guid.TryParse(id, out var subscriptionId) || await store.GetAsync(subscriptionId, context.RequestAborted) is null)
+        if (call.Id is not { } subscriptionId || await store.GetAsync(subscriptionId, context.RequestAborted) is null)
         {
             return WebhookNotFound();
         }
@@ -192,17 +199,18 @@ public sealed class WebhookEndpoints(
     }
 
     /// <summary>Makes a message due now (a dead letter, a delivered one, or one waiting to retry): 202, delivery follows.</summary>
-    public async Task<IResult> ResendAsync(HttpContext context, string id, string messageId)
+    public async Task<IResult> ResendAsync(ApiCall call)
     {
-        if (await AdminWriteAsync(context) is { } denied)
+        if (NotConfigured() is { } off)
         {
-            return denied;
+            return off;
         }
-        if (!Guid.TryParse(id, out var subscriptionId) || await store.GetAsync(subscriptionId, context.RequestAborted) is null)
+        var context = call.Http;
+        if (call.Id is not { } subscriptionId || await store.GetAsync(subscriptionId, context.RequestAborted) is null)
         {
             return WebhookNotFound();
         }
-        if (!Guid.TryParse(messageId, out var message) || !await store.ResendAsync(subscriptionId, message, context.RequestAborted))
+        if (!Guid.TryParse(context.Request.RouteValues["messageId"] as string, out var message) || !await store.ResendAsync(subscriptionId, message, context.RequestAborted))
         {
             return Problems.NotFound("This subscription has no message with this id.", ProblemCodes.WebhookMessageNotFound);
         }
@@ -210,31 +218,9 @@ public sealed class WebhookEndpoints(
         return TypedResults.Accepted((string?)null, new WebhookResendResponse(message, "pending"));
     }
 
-    private async Task<IResult?> AdminAsync(HttpContext context)
-    {
-        var (_, denied) = await Authenticate.RequireAdminAsync(tokens, users, context);
-        if (denied is not null)
-        {
-            return denied;
-        }
-        return secrets.Configured ? null : Problems.Unavailable(ProblemCodes.WebhooksNotConfigured,
-            $"Webhooks are off: {AppSettingNames.WebhookSecretKey} is not set.", retryAfterSeconds: 3600);
-    }
-
-    private async Task<IResult?> AdminWriteAsync(HttpContext context)
-    {
-        var (caller, denied) = await Authenticate.RequireAdminAsync(tokens, users, context);
-        if (denied is not null)
-        {
-            return denied;
-        }
-        if (limits.Writes(caller!.UserId) is { } limited)
-        {
-            return limited;
-        }
-        return secrets.Configured ? null : Problems.Unavailable(ProblemCodes.WebhooksNotConfigured,
-            $"Webhooks are off: {AppSettingNames.WebhookSecretKey} is not set.", retryAfterSeconds: 3600);
-    }
+    /// <summary>The 503 every webhook operation answers while no key seals the signing secrets (after authentication and limits).</summary>
+    private IResult? NotConfigured() => secrets.Configured ? null : Problems.Unavailable(ProblemCodes.WebhooksNotConfigured,
+        $"Webhooks are off: {AppSettingNames.WebhookSecretKey} is not set.", retryAfterSeconds: 3600);
 
     private async Task<(string? Url, IResult? Problem)> CheckUrlAsync(string? text, CancellationToken cancellationToken)
     {
@@ -251,9 +237,9 @@ public sealed class WebhookEndpoints(
 
     private static IResult? ValidateEvents(string[]? events)
     {
-        if (events is null || events.Length == 0 || events.Length > 50)
+        if (events is null || events.Length == 0 || events.Length > MaxEvents)
         {
-            return Problems.BadRequest($"events must list between 1 and 50 of: {string.Join(", ", WebhookEventTypes.All)}.");
+            return Problems.BadRequest($"events must list between 1 and {MaxEvents} of: {string.Join(", ", WebhookEventTypes.All)}.");
         }
         if (Array.IndexOf(events, null) >= 0)
         {

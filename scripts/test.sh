@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/ensure-postgres.sh
+bash scripts/ensure-chromium.sh
 
 dotnet build Tickets.Functions.sln -c Release -nologo -v quiet
 bash scripts/check-infra.sh
@@ -25,6 +26,9 @@ if pgrep -f -- "$workers" > /dev/null; then
   pkill -KILL -f -- "$workers" || true
 fi
 
+if [[ -d artifacts/browser ]]; then
+  echo "Browser screenshots (the docs page test): $PWD/artifacts/browser"
+fi
 # One plain summary line, read from the test results rather than from console text, with the end-to-end tests
 # counted per host (the nested classes Server and Functions of each end-to-end test class).
 trx="$results/tests.trx"
