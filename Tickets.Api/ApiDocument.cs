@@ -141,8 +141,8 @@ public static class ApiDocument
         {
             var schema = new OpenApiSchema
             {
-                Type = parameter.Type == typeof(int) ? JsonSchemaType.Integer : JsonSchemaType.String,
-                Format = parameter.Type == typeof(int) ? "int32" : null,
+                Type = parameter.Type == typeof(int) || parameter.Type == typeof(long) ? JsonSchemaType.Integer : JsonSchemaType.String,
+                Format = parameter.Type == typeof(int) ? "int32" : parameter.Type == typeof(long) ? "int64" : parameter.Type == typeof(Guid) ? "uuid" : null,
                 MaxLength = parameter.MaxLength,
                 Minimum = parameter.Minimum?.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 Maximum = parameter.Maximum?.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -151,7 +151,8 @@ public static class ApiDocument
             operation.Parameters.Add(new OpenApiParameter
             {
                 Name = parameter.Name,
-                In = parameter.In == ParameterIn.Query ? ParameterLocation.Query : ParameterLocation.Header,
+                In = parameter.In switch { ParameterIn.Query => ParameterLocation.Query, ParameterIn.Path => ParameterLocation.Path, _ => ParameterLocation.Header },
+                Required = parameter.In == ParameterIn.Path,
                 Description = parameter.Description,
                 Schema = schema,
             });
@@ -240,6 +241,10 @@ public static class ApiDocument
                 case RequiredAttribute when schema.Type is { } type:
                     // Required members are nullable in C# only so that a missing one is reported, not defaulted.
                     schema.Type = type & ~JsonSchemaType.Null;
+                    break;
+                case AllowedValuesAttribute allowed when schema.Type?.HasFlag(JsonSchemaType.Array) == true && schema.Items is OpenApiSchema items:
+                    // On a list the allowed values are those of its items.
+                    items.Enum = allowed.Values.Select(v => (JsonNode)JsonValue.Create(v?.ToString())!).ToList();
                     break;
                 case AllowedValuesAttribute allowed:
                     schema.Enum = allowed.Values.Select(v => (JsonNode)JsonValue.Create(v?.ToString())!).ToList();

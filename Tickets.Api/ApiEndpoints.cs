@@ -40,12 +40,13 @@ public static class ApiEndpoints
         return app;
     }
 
-    /// <summary>The group an operation is listed under: auth, events, reservations, or operations.</summary>
+    /// <summary>The group an operation is listed under: auth, events, reservations, webhooks, or operations.</summary>
     public static string TagOf(ApiRoute route) => route.Template.Split('/')[0] switch
     {
         "auth" => "Auth",
         "events" => "Events",
         "reservations" => "Reservations",
+        "webhooks" => "Webhooks",
         _ => "Operations",
     };
 }

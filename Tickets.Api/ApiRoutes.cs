@@ -37,7 +37,7 @@ public enum RateLimit
 /// <summary>A problem response: its status, what it means here, and the codes it carries.</summary>
 public sealed record ProblemResponse(int Status, string Description, params string[] Codes);
 
-/// <summary>A query or header parameter, documented only: the handler reads and checks it.</summary>
+/// <summary>A query, header or (other than {id}) path parameter, documented only: the handler reads and checks it.</summary>
 public sealed record ApiParameter(string Name, ParameterIn In, string Description, Type Type)
 {
     public int? MaxLength { get; init; }
@@ -46,7 +46,7 @@ public sealed record ApiParameter(string Name, ParameterIn In, string Descriptio
     public int? Default { get; init; }
 }
 
-public enum ParameterIn { Query, Header }
+public enum ParameterIn { Query, Header, Path }
 
 /// <summary>One operation of the API. <see cref="Handle"/> runs after <see cref="ApiGate"/> admitted the request.</summary>
 public sealed record ApiRoute(string Name, string Method, string Template, string Summary, Access Access, Func<ApiCall, Task<IResult>> Handle)
@@ -120,6 +120,11 @@ public static class ApiRoutes
     public const string Reservation = "reservations/{id}";
     public const string Confirm = "reservations/{id}/confirm";
     public const string Cancel = "reservations/{id}/cancel";
+    public const string Webhooks = "webhooks";
+    public const string Webhook = "webhooks/{id}";
+    public const string WebhookRotateSecret = "webhooks/{id}/rotate-secret";
+    public const string WebhookDeliveries = "webhooks/{id}/deliveries";
+    public const string WebhookResend = "webhooks/{id}/messages/{messageId}/resend";
     public const string Health = "health";
     public const string Live = "health/live";
     public const string OpenApi = "openapi.json";
@@ -129,6 +134,9 @@ public static class ApiRoutes
 
     /// <summary>NCRONTAB (with seconds) of the expired-hold sweeper: every minute, on the minute.</summary>
     public const string ReleaseExpiredHoldsSchedule = "0 */1 * * * *";
+
+    /// <summary>NCRONTAB (with seconds) of the Functions app's webhook delivery: every 10 seconds (the server loops instead).</summary>
+    public const string DeliverWebhooksSchedule = "*/10 * * * * *";
 
     private static readonly ApiParameter[] Paging =
     [
@@ -141,6 +149,15 @@ public static class ApiRoutes
         typeof(string)) { MaxLength = IdempotencyHeader.MaxLength };
 
     private static readonly ProblemResponse BadPage = new(400, "Bad limit or cursor", ProblemCodes.InvalidRequest);
+
+    private static readonly ProblemResponse NoWebhook = new(404, "No such subscription", ProblemCodes.WebhookNotFound);
+
+    private static readonly ProblemResponse BadWebhook = new(400, "Invalid field, url or message type; a url that is not https or not public",
+        ProblemCodes.InvalidRequest, ProblemCodes.WebhookUrlInvalid, ProblemCodes.WebhookUrlNotHttps, ProblemCodes.WebhookTargetUnresolvable,
+        ProblemCodes.WebhookTargetRefused, ProblemCodes.WebhookEventUnknown);
+
+    private static readonly ProblemResponse WebhooksOff = new(503, "Webhooks are off on this deployment: no secret key is set (Retry-After)",
+        ProblemCodes.WebhooksNotConfigured);
 
     public static readonly IReadOnlyList<ApiRoute> All =
     [
@@ -266,6 +283,63 @@ public static class ApiRoutes
                 new(409, "Not confirmed", ProblemCodes.WrongState),
             ],
         },
+        new("CreateWebhook", "POST", Webhooks, "Subscribe an HTTPS endpoint to message types (admin); the answer shows the signing secret once", Access.Admin,
+            c => WebhooksOf(c).CreateAsync(c))
+        {
+            Limit = RateLimit.Writes, Body = typeof(CreateWebhookRequest),
+            Example = new { url = "https://hooks.example.com/tickets", events = new[] { WebhookEventTypes.ReservationConfirmed }, description = "Box office" },
+            Status = 201, Response = typeof(WebhookWithSecretResponse), ResponseDescription = "Created; the Location header points at it",
+            Problems = [BadWebhook, WebhooksOff],
+        },
+        new("ListWebhooks", "GET", Webhooks, "List webhook subscriptions (admin)", Access.Admin, c => WebhooksOf(c).ListAsync(c))
+        {
+            Parameters = Paging, Response = typeof(Page<WebhookResponse>), ResponseDescription = "A page of subscriptions",
+            Problems = [BadPage, WebhooksOff],
+        },
+        new("GetWebhook", "GET", Webhook, "Read a webhook subscription (admin)", Access.Admin, c => WebhooksOf(c).GetAsync(c))
+        {
+            Response = typeof(WebhookResponse), ResponseDescription = "The subscription",
+            Problems = [NoWebhook, WebhooksOff],
+        },
+        new("UpdateWebhook", "PATCH", Webhook, "Change a webhook subscription, or disable or re-enable it (admin)", Access.Admin, c => WebhooksOf(c).UpdateAsync(c))
+        {
+            Description = "JSON merge-patch: an absent field stays as it is, null clears the description. Enabling clears disabledReason.",
+            Limit = RateLimit.Writes, Body = typeof(WebhookChangesRequest), Example = new { enabled = true },
+            Response = typeof(WebhookResponse), ResponseDescription = "Updated",
+            Problems = [BadWebhook, NoWebhook, WebhooksOff],
+        },
+        new("DeleteWebhook", "DELETE", Webhook, "Delete a webhook subscription and its undelivered messages (admin)", Access.Admin, c => WebhooksOf(c).DeleteAsync(c))
+        {
+            Limit = RateLimit.Writes, Status = 204, ResponseDescription = "Deleted",
+            Problems = [NoWebhook, WebhooksOff],
+        },
+        new("RotateWebhookSecret", "POST", WebhookRotateSecret, "Give a subscription a new signing secret (admin); the previous one keeps signing beside it for a grace period",
+            Access.Admin, c => WebhooksOf(c).RotateSecretAsync(c))
+        {
+            Limit = RateLimit.Writes, Response = typeof(WebhookWithSecretResponse), ResponseDescription = "Rotated; the new secret is shown once",
+            Problems = [NoWebhook, WebhooksOff],
+        },
+        new("ListWebhookDeliveries", "GET", WebhookDeliveries, "A subscription's delivery attempts, newest first (admin)", Access.Admin, c => WebhooksOf(c).DeliveriesAsync(c))
+        {
+            Parameters =
+            [
+                Paging[0],
+                new("before", ParameterIn.Query, "before of the previous page, passed back as given.", typeof(long)) { Minimum = 1 },
+            ],
+            Response = typeof(WebhookAttemptPage), ResponseDescription = "A page of delivery attempts",
+            Problems = [new(400, "Bad limit or before", ProblemCodes.InvalidRequest), NoWebhook, WebhooksOff],
+        },
+        new("ResendWebhookMessage", "POST", WebhookResend, "Send a message again now: a dead letter, a delivered one, or one waiting to retry (admin)", Access.Admin,
+            c => WebhooksOf(c).ResendAsync(c))
+        {
+            Limit = RateLimit.Writes, Status = 202, Response = typeof(WebhookResendResponse), ResponseDescription = "Accepted; delivery follows",
+            Parameters = [new("messageId", ParameterIn.Path, "The message's id (webhook-id of its deliveries); any other value answers 404.", typeof(Guid))],
+            Problems =
+            [
+                new(404, "No such subscription, or it has no such message", ProblemCodes.WebhookNotFound, ProblemCodes.WebhookMessageNotFound),
+                WebhooksOff,
+            ],
+        },
         new("Health", "GET", Health, "Is the database reachable?", Access.Anyone, c => HealthOf(c).HealthAsync(c.Http))
         {
             Response = typeof(HealthResponse), ResponseDescription = "Healthy",
@@ -298,5 +372,6 @@ public static class ApiRoutes
     private static AuthEndpoints AuthOf(ApiCall c) => c.Http.RequestServices.GetRequiredService<AuthEndpoints>();
     private static EventEndpoints EventsOf(ApiCall c) => c.Http.RequestServices.GetRequiredService<EventEndpoints>();
     private static ReservationEndpoints ReservationsOf(ApiCall c) => c.Http.RequestServices.GetRequiredService<ReservationEndpoints>();
+    private static WebhookEndpoints WebhooksOf(ApiCall c) => c.Http.RequestServices.GetRequiredService<WebhookEndpoints>();
     private static HealthEndpoints HealthOf(ApiCall c) => c.Http.RequestServices.GetRequiredService<HealthEndpoints>();
 }

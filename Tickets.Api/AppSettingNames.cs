@@ -10,6 +10,9 @@ public static class AppSettingNames
     public const string JwtAudience = "Jwt__Audience";
     public const string JwtTokenLifetimeMinutes = "Jwt__TokenLifetimeMinutes";
     public const string HoldMode = "Tickets__HoldMode";
+    public const string WebhookSecretKey = "Webhooks__SecretKey";
+    public const string WebhookAllowHttp = "Webhooks__AllowHttp";
+    public const string WebhookAllowLoopbackTargets = "Webhooks__AllowLoopbackTargets";
     public const string TimerStorageAccount = "AzureWebJobsStorage__accountName";
     public const string AppInsightsConnectionString = "APPLICATIONINSIGHTS_CONNECTION_STRING";
     public const string AppInsightsAuthenticationString = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING";
@@ -18,12 +21,12 @@ public static class AppSettingNames
     public static readonly IReadOnlyList<string> RequiredInAzure =
     [
         ConnectionString, JwtSigningKey, JwtIssuer, JwtAudience, HoldMode, TimerStorageAccount, AppInsightsConnectionString,
-        AppInsightsAuthenticationString,
+        AppInsightsAuthenticationString, WebhookSecretKey,
     ];
 
     /// <summary>Settings of the application itself (not of the Functions host), as the local server reads them.</summary>
     public static readonly IReadOnlyList<string> Application =
     [
-        ConnectionString, JwtSigningKey, JwtIssuer, JwtAudience, JwtTokenLifetimeMinutes, HoldMode,
+        ConnectionString, JwtSigningKey, JwtIssuer, JwtAudience, JwtTokenLifetimeMinutes, HoldMode, WebhookSecretKey,
     ];
 }

@@ -43,6 +43,14 @@ public static class DocsIntro
         [ProblemCodes.TooManyRequests] = (429, "Rate limit reached, or sign-ins to this account from here are delayed after failures; wait for Retry-After seconds."),
         [ProblemCodes.Overloaded] = (503, "The hold queue for this event is full; wait for Retry-After seconds."),
         [ProblemCodes.DatabaseUnavailable] = (503, "The database is unreachable; wait for Retry-After seconds."),
+        [ProblemCodes.WebhookNotFound] = (404, "No webhook subscription has this id."),
+        [ProblemCodes.WebhookMessageNotFound] = (404, "The subscription has no message with this id (re-send)."),
+        [ProblemCodes.WebhookUrlInvalid] = (400, "The url is not an absolute http(s) URL of at most 2000 characters, or carries user information or a fragment."),
+        [ProblemCodes.WebhookUrlNotHttps] = (400, "Webhook targets must use https; plain http only with the development setting Webhooks__AllowHttp."),
+        [ProblemCodes.WebhookTargetUnresolvable] = (400, "The url's host name does not resolve."),
+        [ProblemCodes.WebhookTargetRefused] = (400, "The url's host resolves to a loopback, private, link-local or metadata address; webhooks never go there (checked again on every delivery)."),
+        [ProblemCodes.WebhookEventUnknown] = (400, "events lists a message type that does not exist; the detail lists those that do."),
+        [ProblemCodes.WebhooksNotConfigured] = (503, "Webhooks are off on this deployment: Webhooks__SecretKey is not set."),
         [ProblemCodes.InternalError] = (500, "An unexpected error; it was logged with the trace id."),
     }.ToFrozenDictionary();
 

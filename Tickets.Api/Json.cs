@@ -44,7 +44,7 @@ public static class ApiJson
         || (text.Length > 6 && text[^6] is '+' or '-' && text[^3] == ':' && text.IndexOf('T', StringComparison.OrdinalIgnoreCase) is > 0 and var t && t < text.Length - 6);
 
     /// <summary>Every date the API writes is UTC with a <c>Z</c>, including the extremes PostgreSQL hands back unspecified.</summary>
-    private sealed class UtcDateTimeConverter : JsonConverter<DateTime>
+    internal sealed class UtcDateTimeConverter : JsonConverter<DateTime>
     {
         public override DateTime Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
             reader.GetDateTimeOffset().UtcDateTime;

@@ -39,6 +39,14 @@ public static class ProblemCodes
     public const string TooManyRequests = "too_many_requests";
     public const string Overloaded = "overloaded";
     public const string DatabaseUnavailable = "database_unavailable";
+    public const string WebhookNotFound = "webhook_not_found";
+    public const string WebhookMessageNotFound = "webhook_message_not_found";
+    public const string WebhookUrlInvalid = "webhook_url_invalid";
+    public const string WebhookUrlNotHttps = "webhook_url_not_https";
+    public const string WebhookTargetUnresolvable = "webhook_target_unresolvable";
+    public const string WebhookTargetRefused = "webhook_target_refused";
+    public const string WebhookEventUnknown = "webhook_event_unknown";
+    public const string WebhooksNotConfigured = "webhooks_not_configured";
     public const string InternalError = "internal_error";
 }
 

@@ -18,6 +18,23 @@ public static class TicketsMetrics
     public static readonly Histogram<int> BatchSize = Meter.CreateHistogram<int>("tickets.batch.size", "{request}", "Requests per batched transaction");
     public static readonly Counter<long> Unavailable = Meter.CreateCounter<long>("tickets.responses.unavailable", "{response}", "503 answers, by code");
     public static readonly Counter<long> RateLimited = Meter.CreateCounter<long>("tickets.responses.rate_limited", "{response}", "429 answers, by policy");
+    public static readonly Counter<long> WebhookDeliveries = Meter.CreateCounter<long>("tickets.webhooks.deliveries", "{attempt}", "Webhook delivery attempts, by outcome (delivered, failed, dead)");
+
+    // The backlog as the delivery loop last read it (every round): observable gauges cannot query the database.
+    private static long _webhooksPending;
+    private static double _webhooksOldestPendingSeconds;
+
+    public static readonly ObservableGauge<long> WebhooksPending = Meter.CreateObservableGauge("tickets.webhooks.pending",
+        () => Interlocked.Read(ref _webhooksPending), "{message}", "Webhook messages waiting for delivery to enabled subscriptions");
+
+    public static readonly ObservableGauge<double> WebhooksOldestPendingAge = Meter.CreateObservableGauge("tickets.webhooks.oldest_pending_age",
+        () => Volatile.Read(ref _webhooksOldestPendingSeconds), "s", "Age of the oldest webhook message waiting for delivery");
+
+    public static void ObserveWebhookBacklog(long pending, TimeSpan oldestAge)
+    {
+        Interlocked.Exchange(ref _webhooksPending, pending);
+        Volatile.Write(ref _webhooksOldestPendingSeconds, oldestAge.TotalSeconds);
+    }
 
     public static void Record(HoldResult result)
     {

@@ -56,11 +56,20 @@ public static class TicketsServices
         services.AddSingleton<UserStore>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<ExpiredHoldsJob>();
+        services.AddOptions<WebhookOptions>()
+            .Bind(configuration.GetSection("Webhooks"))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptions.Validator>();
+        services.AddSingleton<WebhookSecrets>();
+        services.AddSingleton<WebhookTargets>();
+        services.AddSingleton<WebhookStore>();
+        services.AddSingleton<WebhookDelivery>();
         services.AddHostedService<ColdStartWarmUp>();
 
         services.AddSingleton<AuthEndpoints>();
         services.AddSingleton<EventEndpoints>();
         services.AddSingleton<ReservationEndpoints>();
+        services.AddSingleton<WebhookEndpoints>();
         services.AddSingleton<HealthEndpoints>();
         services.AddSingleton<DocsPage>();
         return services;

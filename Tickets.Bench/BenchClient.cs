@@ -67,6 +67,24 @@ internal sealed class BenchClient
         return (await response.Content.ReadFromJsonAsync<EventResponse>())!.Id;
     }
 
+    /// <summary>A webhook subscription made through the API, as an operator would; returns its id.</summary>
+    public async Task<Guid> CreateWebhookAsync(Uri url, string[] events)
+    {
+        using var client = new HttpClient { BaseAddress = _base };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _adminToken);
+        using var response = await client.PostAsJsonAsync("webhooks", new { url = url.AbsoluteUri, events });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<WebhookResponse>())!.Id;
+    }
+
+    public async Task SetWebhookEnabledAsync(Guid id, bool enabled)
+    {
+        using var client = new HttpClient { BaseAddress = _base };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _adminToken);
+        using var response = await client.PatchAsJsonAsync($"webhooks/{id}", new { enabled });
+        response.EnsureSuccessStatusCode();
+    }
+
     public Task<int> Live(HttpClient client, int worker, CancellationToken cancellationToken) =>
         SendAsync(client, new HttpRequestMessage(HttpMethod.Get, "health/live"), worker, cancellationToken);
 

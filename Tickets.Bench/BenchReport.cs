@@ -28,6 +28,7 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
     public Dictionary<string, double> PeakRssMb { get; } = [];
     public SweepFigures? Sweep { get; set; }
     public List<StartupFigures> Startup { get; set; } = [];
+    public List<(int Connections, WebhookBacklogFigures Figures)> WebhookBacklog { get; } = [];
     public List<string> Failures { get; } = [];
     public List<WrkFigures> Wrk { get; } = [];
     public List<(string Goal, double Value, string Target, bool Met, double[] Rounds)> Goals { get; } = [];
@@ -203,6 +204,20 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
         Goal($"holds/s during sweep ÷ the better of just before and just after it, at {low}", during / Math.Max(before, after), "≥ 0.8",
             v => v >= 0.8, [during / before, during / after]);
         Goal($"holds/s just after the sweep ÷ just before it, at {low}", after / before, "≥ 0.8", v => v >= 0.8);
+        foreach (var c in settings.Connections)
+        {
+            Goal($"batched hot holds/s, webhook triggers and no subscriber ÷ no triggers, at {c}", Rate($"hold batched {c}") / Rate($"hold no triggers {c}"),
+                "≥ 0.95", v => v >= 0.95, PerRound(r => r($"hold batched {c}") / r($"hold no triggers {c}")));
+            Goal($"batched hot holds/s, a reservation.held subscriber ÷ no triggers, at {c}", Rate($"hold hooked {c}") / Rate($"hold no triggers {c}"),
+                "≥ 0.70", v => v >= 0.70, PerRound(r => r($"hold hooked {c}") / r($"hold no triggers {c}")));
+            var backlog = WebhookBacklog.Where(b => b.Connections == c).Select(b => b.Figures).ToArray();
+            if (backlog.Length > 0)
+            {
+                // Delivery keeps up when the backlog does not grow: its slope over the phase, against the confirm rate.
+                var growth = backlog.Select(b => b.GrowthPerSecond / Math.Max(1, b.Confirms / b.Seconds)).ToArray();
+                Goal($"webhook backlog growth ÷ confirms/s during the confirm phase, at {c}", growth.Max(), "≤ 0.02", v => v <= 0.02, growth);
+            }
+        }
         Goal("server peak RSS, batched run (MB)", PeakRssMb.GetValueOrDefault("Batched", double.NaN), "≤ 400", v => v <= 400);
         WrkGoals(high);
         foreach (var worker in Startup.Where(s => s.Host == "Functions worker"))
@@ -273,6 +288,7 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
         phases = Phases,
         pgbench = Pgbench.ToDictionary(kv => kv.Key, kv => new { mean = kv.Value.Average(), rounds = kv.Value }),
         sweep = Sweep,
+        webhookBacklog = WebhookBacklog.Select(b => new { connections = b.Connections, b.Figures }),
         startup = Startup.Select(s => new { s.Host, s.Build, s.LoadedMs, s.LiveMs, s.HoldMs, s.MedianLoadedMs, s.MedianLiveMs, s.MedianHoldMs }),
         peakRssMb = PeakRssMb,
         goals = Goals.Select(g => new { g.Goal, g.Value, g.Target, g.Met, g.Rounds }),

@@ -13,7 +13,7 @@ internal sealed record BenchSettings(
     int Starts, int[] ScaleOut, int WrkTokens, string? PinServers, string? PinPostgres, string? PinWrk, int PgBouncerPoolSize)
 {
     /// <summary>Every phase, in the order they run in a round (pgbench after them); <c>--phases</c> picks some for a quicker look.</summary>
-    public static readonly string[] AllPhases = ["startup", "direct", "live", "hold", "keyed", "spread", "confirm", "sweep", "ceiling", "scaleout", "pgbouncer"];
+    public static readonly string[] AllPhases = ["startup", "direct", "live", "hold", "webhooks", "keyed", "spread", "confirm", "sweep", "ceiling", "scaleout", "pgbouncer"];
 
     /// <summary>
     /// Warm-up of a phase in the rounds after its first: the server's code is optimized by then, so this only
@@ -244,6 +244,10 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         start.Environment["RateLimits__MaxActiveHoldsPerUser"] = "0";
         start.Environment["RateLimits__MaxHeldSeatsPerUser"] = "0";
         start.Environment["Tickets__DefaultMaxTicketsPerUser"] = "0";
+        // Webhooks on, to a receiver of the benchmark's own on loopback (the webhooks phase and the confirm phase).
+        start.Environment["Webhooks__SecretKey"] = "YmVuY2htYXJrLW9ubHktd2ViaG9vay1rZXktMDEyMzQ=";
+        start.Environment["Webhooks__AllowHttp"] = "true";
+        start.Environment["Webhooks__AllowLoopbackTargets"] = "true";
         return await StartedAsync(start, url);
     }
 

@@ -49,7 +49,7 @@ if (settings.Runs("startup"))
 // Both servers run for the whole benchmark (one process per hold mode, each on its own port and hot event), so
 // that the phases can be interleaved: every phase once per round, rounds one after another. The ratios compare
 // figures taken within the same few minutes, not at moments far apart on a machine whose speed drifts.
-var batchedPhases = settings.Phases.Overlaps(["live", "hold", "keyed", "spread", "confirm", "sweep"]);
+var batchedPhases = settings.Phases.Overlaps(["live", "hold", "webhooks", "keyed", "spread", "confirm", "sweep"]);
 await using var batchedServer = batchedPhases ? await ServerProcess.StartAsync(root, connectionString, "Batched", 7181) : null;
 await using var directServer = settings.Runs("direct") ? await ServerProcess.StartAsync(root, connectionString, "Direct", 7182) : null;
 var batched = batchedServer is null ? null : await BenchClient.CreateAsync(batchedServer.BaseAddress, dataSource, settings.Connections.Max());
@@ -59,6 +59,8 @@ var hot = batched is null ? default : await batched.CreateEventAsync("Hot event"
 var spread = batched is not null && settings.Runs("spread")
     ? await Task.WhenAll(Enumerable.Range(0, 100).Select(i => batched.CreateEventAsync($"Event {i}", 10_000_000)))
     : [];
+// Subscriptions exist from here on but are enabled only around the phases that measure them.
+var hooks = batched is not null && settings.Runs("webhooks") ? await WebhookBench.CreateAsync(dataSource, batched) : null;
 
 for (var round = 1; round <= settings.Rounds; round++)
 {
@@ -78,10 +80,19 @@ for (var round = 1; round <= settings.Rounds; round++)
         {
             await report.RunAsync($"live {connections}", "GET /api/health/live", connections, target, batched.Live, dataSource);
         }
-        if (settings.Runs("hold") || settings.Runs("confirm"))
+        if (settings.Runs("hold") || settings.Runs("confirm") || hooks is not null)
         {
-            // Confirms need the holds this phase makes.
+            // Confirms need the holds this phase makes. With webhooks: no subscriber, the triggers' cost alone.
             await report.RunAsync($"hold batched {connections}", "holds, one hot event, Batched", connections, target, batched.Hold(hot), dataSource);
+        }
+        if (hooks is not null)
+        {
+            await hooks.WithoutTriggersAsync(() => report.RunAsync($"hold no triggers {connections}",
+                "holds, one hot event, Batched, webhook triggers disabled (as before webhooks)", connections, target, batched.Hold(hot), dataSource));
+            var deliveredBefore = hooks.Sink.Received;
+            await hooks.WithHeldSubscriberAsync(() => report.RunAsync($"hold hooked {connections}",
+                "holds, one hot event, Batched, a reservation.held subscriber on loopback", connections, target, batched.Hold(hot), dataSource));
+            Console.WriteLine($"hold hooked {connections}: {hooks.Sink.Received - deliveredBefore:N0} reservation.held webhooks received during the phase");
         }
         if (settings.Runs("keyed"))
         {
@@ -92,7 +103,16 @@ for (var round = 1; round <= settings.Rounds; round++)
         {
             await report.RunAsync($"spread {connections}", "holds over 100 events, Batched", connections, target, batched.HoldSpread(spread), dataSource);
         }
-        if (settings.Runs("confirm"))
+        if (settings.Runs("confirm") && hooks is not null)
+        {
+            var backlog = await hooks.WithConfirmedSubscriberAsync(round, settings.Duration, sampler => report.RunAsync($"confirm {connections}",
+                "confirms of held reservations, a reservation.confirmed subscriber on loopback", connections, target, batched.Confirm, dataSource,
+                alongside: sampler));
+            report.WebhookBacklog.Add((connections, backlog));
+            Console.WriteLine($"confirm {connections}: webhook backlog {backlog.PendingAtStart:N0} → max {backlog.PendingMax:N0} → {backlog.PendingAtEnd:N0}, " +
+                $"growth {backlog.GrowthPerSecond:N1}/s, {backlog.Delivered:N0} delivered for {backlog.Confirms:N0} confirms in {backlog.Seconds:N1} s");
+        }
+        else if (settings.Runs("confirm"))
         {
             await report.RunAsync($"confirm {connections}", "confirms of held reservations", connections, target, batched.Confirm, dataSource);
         }
@@ -180,6 +200,11 @@ if (batchedServer is not null)
 if (directServer is not null)
 {
     report.PeakRssMb["Direct"] = directServer.PeakRssMegabytes();
+}
+
+if (hooks is not null)
+{
+    await hooks.Sink.DisposeAsync();
 }
 
 report.Print();

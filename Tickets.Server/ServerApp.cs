@@ -24,6 +24,7 @@ public static class ServerApp
         builder.Services.AddTickets(builder.Configuration);
         builder.Services.Configure<SweepTimerOptions>(builder.Configuration.GetSection("Tickets"));
         builder.Services.AddHostedService<SweepTimer>();
+        builder.Services.AddHostedService<WebhookDeliveryLoop>();
 
         var app = builder.Build();
         app.Use((context, next) =>

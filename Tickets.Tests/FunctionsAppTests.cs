@@ -33,9 +33,7 @@ public sealed class FunctionsAppTests
     [Fact]
     public void The_expiry_timer_runs_ReleaseExpiredHolds_every_minute()
     {
-        var timer = Assert.Single(Metadata.Value, f => f.GetProperty("bindings").EnumerateArray().Any(b => b.GetProperty("type").GetString() == "timerTrigger"));
-        Assert.Equal("ReleaseExpiredHolds", timer.GetProperty("name").GetString());
-        var schedule = timer.GetProperty("bindings").EnumerateArray().Single(b => b.GetProperty("type").GetString() == "timerTrigger").GetProperty("schedule").GetString()!;
+        var schedule = TimerSchedules()["ReleaseExpiredHolds"];
         Assert.Equal(ApiRoutes.ReleaseExpiredHoldsSchedule, schedule);
 
         var cron = CrontabSchedule.Parse(schedule, new CrontabSchedule.ParseOptions { IncludingSeconds = true });
@@ -45,6 +43,26 @@ public sealed class FunctionsAppTests
         Assert.All(ticks.Zip(ticks.Skip(1)), pair => Assert.Equal(TimeSpan.FromMinutes(1), pair.Second - pair.First));
         Assert.All(ticks, t => Assert.Equal(0, t.Second));
     }
+
+    [Fact]
+    public void The_timers_are_the_expiry_sweep_and_webhook_delivery_every_ten_seconds()
+    {
+        var timers = TimerSchedules();
+        Assert.Equal(["DeliverWebhooks", "ReleaseExpiredHolds"], timers.Keys.Order(StringComparer.Ordinal).ToArray());
+        Assert.Equal(ApiRoutes.DeliverWebhooksSchedule, timers["DeliverWebhooks"]);
+        var cron = CrontabSchedule.Parse(timers["DeliverWebhooks"], new CrontabSchedule.ParseOptions { IncludingSeconds = true });
+        var start = new DateTime(2026, 1, 1, 10, 0, 3, DateTimeKind.Utc);
+        var ticks = cron.GetNextOccurrences(start, start.AddMinutes(1)).ToList();
+        Assert.Equal(6, ticks.Count);
+        Assert.All(ticks.Zip(ticks.Skip(1)), pair => Assert.Equal(TimeSpan.FromSeconds(10), pair.Second - pair.First));
+    }
+
+    private static Dictionary<string, string> TimerSchedules() =>
+        Metadata.Value
+            .Select(f => (Name: f.GetProperty("name").GetString()!, Timer: f.GetProperty("bindings").EnumerateArray()
+                .Where(b => b.GetProperty("type").GetString() == "timerTrigger").Select(b => b.GetProperty("schedule").GetString()!).FirstOrDefault()))
+            .Where(f => f.Timer is not null)
+            .ToDictionary(f => f.Name, f => f.Timer!);
 
     [Fact]
     public void Host_json_serves_the_api_under_the_same_prefix_as_the_server()

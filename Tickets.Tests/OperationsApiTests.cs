@@ -20,6 +20,16 @@ public abstract class OperationsApiTests(ApiHost host, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Webhook_endpoints_answer_503_while_no_secret_key_is_set()
+    {
+        using var admin = Host.NewClient(await Host.AdminTokenAsync());
+        using var list = await admin.GetAsync("webhooks");
+        await ProblemAssert.IsProblemAsync(list, 503, ProblemCodes.WebhooksNotConfigured);
+        using var create = await admin.PostAsJsonAsync("webhooks", new { url = "https://93.184.215.14/", events = new[] { "reservation.held" } });
+        await ProblemAssert.IsProblemAsync(create, 503, ProblemCodes.WebhooksNotConfigured);
+    }
+
+    [Fact]
     public async Task Responses_carry_no_web_server_banner()
     {
         using var response = await Host.Client.GetAsync("health/live");

@@ -46,6 +46,10 @@ param postgresAppPassword string
 @description('JWT HS256 signing key, at least 32 bytes: openssl rand -base64 48')
 param jwtSigningKey string
 
+@secure()
+@description('Webhooks: base64 of 32 random bytes, the AES-256-GCM key that seals subscriptions\' signing secrets in the database: openssl rand -base64 32')
+param webhookSecretKey string
+
 @description('JWT issuer the app issues and validates.')
 param jwtIssuer string = 'tickets'
 
@@ -111,6 +115,7 @@ module resources 'app/resources.bicep' = {
     postgresAppLogin: postgresAppLogin
     postgresAppPassword: postgresAppPassword
     jwtSigningKey: jwtSigningKey
+    webhookSecretKey: webhookSecretKey
     jwtIssuer: jwtIssuer
     jwtAudience: jwtAudience
     holdMode: holdMode

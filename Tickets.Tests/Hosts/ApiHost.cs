@@ -98,6 +98,12 @@ public abstract class ApiHost : IAsyncLifetime
     /// </summary>
     public abstract Task FireSweepTimerAsync();
 
+    /// <summary>
+    /// Lets webhook delivery run: the server's loop polls by itself; the Functions worker's timer is invoked through
+    /// the stand-in host, as the real host does every ten seconds.
+    /// </summary>
+    public abstract Task FireWebhookDeliveryAsync();
+
     /// <summary>A client of its own; with <paramref name="from"/> its connections come from that loopback address.</summary>
     public HttpClient NewClient(string? token = null, IPAddress? from = null)
     {

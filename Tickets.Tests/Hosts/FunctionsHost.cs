@@ -58,4 +58,10 @@ public class FunctionsHost : ApiHost
         var result = await StandIn.InvokeTimerAsync("ReleaseExpiredHolds");
         Assert.True(result.Status == StandInHost.Rpc.StatusResult.Types.Status.Success, $"The timer failed: {result.Exception?.Message}");
     }
+
+    public override async Task FireWebhookDeliveryAsync()
+    {
+        var result = await StandIn.InvokeTimerAsync("DeliverWebhooks");
+        Assert.True(result.Status == StandInHost.Rpc.StatusResult.Types.Status.Success, $"The timer failed: {result.Exception?.Message}");
+    }
 }

@@ -34,6 +34,8 @@ public class ServerHost : ApiHost
 
     public override Task FireSweepTimerAsync() => Task.CompletedTask;
 
+    public override Task FireWebhookDeliveryAsync() => Task.CompletedTask;
+
     protected override async Task StopAsync()
     {
         if (_app is not null)

@@ -14,6 +14,7 @@ param deploymentContainerUrl string
 param applicationInsightsConnectionString string
 param databaseSecretUri string
 param jwtSecretUri string
+param webhookSecretUri string
 param jwtIssuer string
 param jwtAudience string
 param holdMode string
@@ -68,6 +69,10 @@ var appSettings = [
   {
     name: 'Jwt__SigningKey'
     value: '@Microsoft.KeyVault(SecretUri=${jwtSecretUri})'
+  }
+  {
+    name: 'Webhooks__SecretKey'
+    value: '@Microsoft.KeyVault(SecretUri=${webhookSecretUri})'
   }
   {
     name: 'Jwt__Issuer'

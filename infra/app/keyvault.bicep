@@ -1,4 +1,4 @@
-// Key Vault (RBAC) with the app's two secrets. The app identity may only read secrets; the deploying
+// Key Vault (RBAC) with the app's three secrets. The app identity may only read secrets; the deploying
 // principal may manage them (for key rotation).
 param location string
 param tags object
@@ -10,6 +10,8 @@ param adminPrincipalId string
 param databaseConnectionString string
 @secure()
 param jwtSigningKey string
+@secure()
+param webhookSecretKey string
 
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
@@ -49,6 +51,15 @@ resource jwtSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   }
 }
 
+resource webhookSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'webhook-secret-key'
+  properties: {
+    value: webhookSecretKey
+    contentType: 'AES-256-GCM key (base64) sealing webhook signing secrets'
+  }
+}
+
 resource readerRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(vault.id, readerPrincipalId, keyVaultSecretsUser)
   scope: vault
@@ -72,3 +83,4 @@ output name string = vault.name
 // Versionless URIs: a new secret version is picked up on the app's next restart (key rotation).
 output databaseSecretUri string = databaseSecret.properties.secretUri
 output jwtSecretUri string = jwtSecret.properties.secretUri
+output webhookSecretUri string = webhookSecret.properties.secretUri

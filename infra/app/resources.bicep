@@ -14,6 +14,8 @@ param postgresAppLogin string
 param postgresAppPassword string
 @secure()
 param jwtSigningKey string
+@secure()
+param webhookSecretKey string
 param jwtIssuer string
 param jwtAudience string
 param holdMode string
@@ -85,6 +87,7 @@ module vault 'keyvault.bicep' = {
     adminPrincipalId: principalId
     databaseConnectionString: 'Host=${database.outputs.host};Port=${database.outputs.port};Database=${database.outputs.databaseName};Username=${postgresAppLogin};Password=${postgresAppPassword};SSL Mode=VerifyFull;${poolingSettings}Max Pool Size=${maxPoolSize};Timeout=5;Command Timeout=15'
     jwtSigningKey: jwtSigningKey
+    webhookSecretKey: webhookSecretKey
   }
 }
 
@@ -103,6 +106,7 @@ module function 'function.bicep' = {
     applicationInsightsConnectionString: monitoring.outputs.connectionString
     databaseSecretUri: vault.outputs.databaseSecretUri
     jwtSecretUri: vault.outputs.jwtSecretUri
+    webhookSecretUri: vault.outputs.webhookSecretUri
     jwtIssuer: jwtIssuer
     jwtAudience: jwtAudience
     holdMode: holdMode

@@ -1,0 +1,514 @@
+using System.Net;
+using System.Text.Json;
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Tickets.Api;
+using Tickets.Data;
+
+namespace Tickets.Tests;
+
+/// <summary>
+/// The outbox triggers and the delivery loop against real PostgreSQL and a real HTTP receiver on loopback. The tests
+/// of this class share one schema and run one at a time; each starts with no subscriptions.
+/// </summary>
+public sealed class WebhookDeliveryTests(PostgresFixture db) : EngineTestBase(db), IAsyncLifetime
+{
+    private static readonly string Key = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
+
+    private WebhookReceiver _receiver = null!;
+
+    private WebhookStore Store => new(Db.Database);
+
+    public async Task InitializeAsync()
+    {
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
+        await connection.ExecuteAsync("delete from webhook_subscriptions; delete from webhook_messages;");
+        _receiver = await WebhookReceiver.StartAsync();
+    }
+
+    public async Task DisposeAsync() => await _receiver.DisposeAsync();
+
+    private static WebhookOptions Options(Action<WebhookOptions>? change = null)
+    {
+        var options = new WebhookOptions
+        {
+            SecretKey = Key,
+            AllowHttp = true,
+            AllowLoopbackTargets = true,
+            RetryBaseDelay = TimeSpan.FromMilliseconds(100),
+            MaxRetryDelay = TimeSpan.FromMilliseconds(400),
+            ConnectTimeout = TimeSpan.FromSeconds(2),
+            ResponseTimeout = TimeSpan.FromSeconds(2),
+        };
+        change?.Invoke(options);
+        return options;
+    }
+
+    private WebhookDelivery Delivery(WebhookOptions? options = null, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null)
+    {
+        var o = Microsoft.Extensions.Options.Options.Create(options ?? Options());
+        var targets = resolve is null ? new WebhookTargets(o) : new WebhookTargets(o) { Resolve = resolve };
+        return new WebhookDelivery(Store, new WebhookSecrets(o), targets, o, NullLogger<WebhookDelivery>.Instance);
+    }
+
+    private async Task<(Guid Id, string Secret)> SubscribeAsync(string[] events, string? url = null)
+    {
+        var id = Guid.CreateVersion7();
+        var secret = WebhookSecrets.NewSecret();
+        var sealedSecret = new WebhookSecrets(Microsoft.Extensions.Options.Options.Create(Options())).Seal(id, secret);
+        await Store.CreateAsync(id, url ?? _receiver.Url.AbsoluteUri, events, null, sealedSecret, CancellationToken.None);
+        return (id, secret);
+    }
+
+    private async Task<long> CountAsync(string sql, object? args = null)
+    {
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<long>(sql, args);
+    }
+
+    private Task<long> PendingAsync() => CountAsync("select count(*) from webhook_messages where status = 'pending'");
+
+    /// <summary>Runs delivery rounds until nothing is pending (or the deadline).</summary>
+    private async Task DeliverAllAsync(WebhookDelivery delivery, TimeSpan? within = null)
+    {
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(20));
+        while (await PendingAsync() > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "Messages still pending at the deadline.");
+            if (await delivery.RunOnceAsync(CancellationToken.None) == 0)
+            {
+                await Task.Delay(50);
+            }
+        }
+    }
+
+    private async Task<Guid> HoldAsync(Guid eventId, Guid? userId = null, int quantity = 1)
+    {
+        var result = await Engine.HoldAsync(new HoldRequest(userId ?? await NewUserAsync(), eventId, quantity), CancellationToken.None);
+        Assert.Equal(HoldOutcome.Held, result.Outcome);
+        return result.Reservation!.Id;
+    }
+
+    private static JsonElement Json(ReceivedWebhook w) => JsonDocument.Parse(w.Body).RootElement;
+
+    [Fact]
+    public async Task Every_reservation_change_arrives_signed_with_the_reservation_as_the_api_shows_it()
+    {
+        var (_, secret) = await SubscribeAsync([.. WebhookEventTypes.All]);
+        var e = await NewEventAsync(10);
+        var user = await NewUserAsync();
+        var confirmed = await HoldAsync(e.Id, user);
+        Assert.Equal(ChangeOutcome.Changed, (await Engine.ConfirmAsync(user, confirmed, CancellationToken.None)).Outcome);
+        Assert.Equal(ChangeOutcome.Changed, (await Engine.CancelAsync(confirmed, CancellationToken.None)).Outcome);
+        var released = await HoldAsync(e.Id, user);
+        Assert.Equal(ChangeOutcome.Changed, (await Engine.ReleaseAsync(user, released, CancellationToken.None)).Outcome);
+        var expired = await HoldAsync(e.Id, user);
+        await ExpireAsync(expired);
+        Assert.Equal(1, (await Engine.ReleaseExpiredHoldsAsync(CancellationToken.None)).Holds);
+
+        using var delivery = Delivery();
+        await DeliverAllAsync(delivery);
+
+        var received = _receiver.Delivered;
+        Assert.All(received, w => Assert.True(WebhookReceiver.Verify(secret, w), $"Bad signature on {w.Body}"));
+        Assert.Equal(received.Count, received.Select(w => w.Id).Distinct().Count());
+        string[] Types(Guid id) => received.Select(Json).Where(j => j.GetProperty("data").GetProperty("id").GetGuid() == id)
+            .Select(j => j.GetProperty("type").GetString()!).ToArray();
+        Assert.Equal(["reservation.held", "reservation.confirmed", "reservation.cancelled"], Types(confirmed));
+        Assert.Equal(["reservation.held", "reservation.released"], Types(released));
+        Assert.Equal(["reservation.held", "reservation.expired"], Types(expired));
+
+        // The data is the API's own representation of the row as it committed.
+        var last = received.Select(Json).Single(j => j.GetProperty("type").GetString() == "reservation.cancelled");
+        var now = await Engine.GetAsync(confirmed, null, CancellationToken.None);
+        Assert.Equal(JsonSerializer.Serialize(ReservationResponse.From(now!), ApiJson.Options), last.GetProperty("data").GetRawText());
+        Assert.True(last.GetProperty("timestamp").GetDateTime() > DateTime.UtcNow.AddMinutes(-1));
+    }
+
+    [Fact]
+    public async Task Without_a_subscriber_nothing_is_written_and_held_is_written_only_for_those_who_ask()
+    {
+        var e = await NewEventAsync(10);
+        var user = await NewUserAsync();
+        var a = await HoldAsync(e.Id, user);
+        await Engine.ConfirmAsync(user, a, CancellationToken.None);
+        Assert.Equal(0, await CountAsync("select count(*) from webhook_messages"));
+
+        await SubscribeAsync([WebhookEventTypes.ReservationConfirmed]);
+        var b = await HoldAsync(e.Id, user);
+        Assert.Equal(0, await CountAsync("select count(*) from webhook_messages"));
+        await Engine.ConfirmAsync(user, b, CancellationToken.None);
+        Assert.Equal(1, await CountAsync("select count(*) from webhook_messages where type = 'reservation.confirmed' and subject_id = @B", new { B = b }));
+
+        // A disabled subscription gets nothing either.
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
+        await connection.ExecuteAsync("update webhook_subscriptions set enabled = false");
+        var c = await HoldAsync(e.Id, user);
+        await Engine.ConfirmAsync(user, c, CancellationToken.None);
+        Assert.Equal(1, await CountAsync("select count(*) from webhook_messages"));
+    }
+
+    [Fact]
+    public async Task Batched_holds_and_confirms_write_one_message_per_reservation_and_subscription()
+    {
+        await SubscribeAsync([WebhookEventTypes.ReservationHeld, WebhookEventTypes.ReservationConfirmed]);
+        await SubscribeAsync([WebhookEventTypes.ReservationHeld]);
+        var e = await NewEventAsync(1000);
+        var combiner = new HoldCombiner(Engine, new BatchOptions { MaxBatchSize = 16 }, NullLogger<HoldCombiner>.Instance);
+        var users = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => NewUserAsync()));
+        var holds = await Task.WhenAll(users.Select(u => combiner.HoldAsync(new HoldRequest(u, e.Id, 2), CancellationToken.None)));
+        Assert.All(holds, h => Assert.Equal(HoldOutcome.Held, h.Outcome));
+        var confirms = await Task.WhenAll(holds.Zip(users).Select(p => combiner.ConfirmAsync(p.Second, p.First.Reservation!.Id, CancellationToken.None)));
+        Assert.All(confirms, c => Assert.Equal(ChangeOutcome.Changed, c.Outcome));
+
+        Assert.Equal(80, await CountAsync("select count(*) from webhook_messages where type = 'reservation.held'"));
+        Assert.Equal(40, await CountAsync("select count(*) from webhook_messages where type = 'reservation.confirmed'"));
+        Assert.Equal(40, await CountAsync("select count(distinct subject_id) from webhook_messages"));
+        Assert.Equal(0, await CountAsync("select count(*) from (select subscription_id, subject_id, type from webhook_messages group by 1, 2, 3 having count(*) > 1) d"));
+    }
+
+    [Fact]
+    public async Task An_admin_change_emits_event_updated_and_the_last_seat_emits_sold_out_once()
+    {
+        await SubscribeAsync([WebhookEventTypes.EventUpdated, WebhookEventTypes.EventSoldOut]);
+        var e = await NewEventAsync(2);
+        var user = await NewUserAsync();
+        await HoldAsync(e.Id, user);
+        Assert.Equal(0, await CountAsync("select count(*) from webhook_messages"));
+        var last = await HoldAsync(e.Id, user);
+        Assert.Equal(1, await CountAsync("select count(*) from webhook_messages where type = 'event.sold_out' and subject_id = @Id", new { e.Id }));
+        await Engine.ConfirmAsync(user, last, CancellationToken.None);
+        Assert.Equal(1, await CountAsync("select count(*) from webhook_messages"));
+
+        Assert.Equal(EventUpdateOutcome.Updated, (await Events.UpdateAsync(e.Id, new EventChanges { Name = "Renamed" }, CancellationToken.None)).Outcome);
+        Assert.Equal(EventUpdateOutcome.Updated, (await Events.UpdateAsync(e.Id, new EventChanges { Name = "Renamed" }, CancellationToken.None)).Outcome);
+        Assert.Equal(1, await CountAsync("select count(*) from webhook_messages where type = 'event.updated'"));
+
+        using var delivery = Delivery();
+        await DeliverAllAsync(delivery);
+        var updated = _receiver.Delivered.Select(Json).Single(j => j.GetProperty("type").GetString() == "event.updated");
+        Assert.Equal("Renamed", updated.GetProperty("data").GetProperty("name").GetString());
+        Assert.Equal(0, updated.GetProperty("data").GetProperty("available").GetInt32());
+    }
+
+    [Fact]
+    public async Task A_rolled_back_change_emits_nothing()
+    {
+        await SubscribeAsync([WebhookEventTypes.ReservationConfirmed, WebhookEventTypes.ReservationHeld]);
+        var e = await NewEventAsync(5);
+        var before = await CountAsync("select count(*) from webhook_messages");
+        var id = await HoldAsync(e.Id);
+        Assert.Equal(before + 1, await CountAsync("select count(*) from webhook_messages"));
+
+        await using (var connection = await Db.DataSource.OpenConnectionAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await connection.ExecuteAsync("update reservations set status = 'CONFIRMED', confirmed_at = now() where id = @Id", new { Id = id }, transaction);
+            // The trigger wrote the message inside the transaction ...
+            Assert.Equal(before + 2, await connection.ExecuteScalarAsync<long>("select count(*) from webhook_messages", transaction: transaction));
+            await transaction.RollbackAsync();
+        }
+        // ... and it went with the rollback.
+        Assert.Equal(before + 1, await CountAsync("select count(*) from webhook_messages"));
+        using var delivery = Delivery();
+        await DeliverAllAsync(delivery);
+        Assert.Equal(["reservation.held"], _receiver.Delivered.Select(w => Json(w).GetProperty("type").GetString()!).ToArray());
+    }
+
+    [Fact]
+    public async Task A_failing_receiver_gets_retries_with_the_same_id_until_it_recovers()
+    {
+        var (subscription, secret) = await SubscribeAsync([WebhookEventTypes.ReservationHeld]);
+        _receiver.Answer = (n, _) => n <= 2 ? 500 : 200;
+        await HoldAsync((await NewEventAsync(5)).Id);
+
+        using var delivery = Delivery();
+        await DeliverAllAsync(delivery);
+
+        var all = _receiver.Received.ToList();
+        Assert.Equal([500, 500, 200], all.Select(w => w.Answered).ToArray());
+        Assert.Single(all.Select(w => w.Id).Distinct());
+        Assert.All(all, w => Assert.True(WebhookReceiver.Verify(secret, w)));
+        var attempts = await Store.ListAttemptsAsync(subscription, null, 10, CancellationToken.None);
+        Assert.Equal(["delivered", "failed", "failed"], attempts.Select(a => a.Outcome).ToArray());
+        Assert.Equal([3, 2, 1], attempts.Select(a => a.Attempt).ToArray());
+        Assert.Equal(500, attempts[1].StatusCode);
+        // The error body is kept only up to the cap.
+        Assert.Equal(WebhookOptions.MaxResponseBodyBytes, attempts[1].ResponseBody!.Length);
+        Assert.Null((await Store.GetAsync(subscription, CancellationToken.None))!.FailingSince);
+    }
+
+    [Fact]
+    public async Task A_receiver_that_hangs_times_out_and_the_message_is_retried()
+    {
+        var (subscription, _) = await SubscribeAsync([WebhookEventTypes.ReservationHeld]);
+        _receiver.Answer = (n, _) => n == 1 ? -1 : 200;
+        await HoldAsync((await NewEventAsync(5)).Id);
+
+        using var delivery = Delivery(Options(o => o.ResponseTimeout = TimeSpan.FromMilliseconds(500)));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await delivery.RunOnceAsync(CancellationToken.None);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"The hung attempt took {clock.Elapsed}");
+        var first = Assert.Single(await Store.ListAttemptsAsync(subscription, null, 10, CancellationToken.None));
+        Assert.Equal("failed", first.Outcome);
+        Assert.Null(first.StatusCode);
+        Assert.Contains("No complete answer", first.Error);
+
+        await DeliverAllAsync(delivery);
+        Assert.Single(_receiver.Delivered);
+    }
+
+    [Fact]
+    public async Task A_later_message_of_a_reservation_waits_while_an_earlier_one_is_retrying()
+    {
+        await SubscribeAsync([WebhookEventTypes.ReservationHeld, WebhookEventTypes.ReservationConfirmed]);
+        // The first held message fails three times; the confirm is committed meanwhile and must not overtake it.
+        var e = await NewEventAsync(5);
+        var user = await NewUserAsync();
+        var id = await HoldAsync(e.Id, user);
+        var failuresLeft = 3;
+        _receiver.Answer = (_, w) => Json(w).GetProperty("type").GetString() == "reservation.held"
+            && Json(w).GetProperty("data").GetProperty("id").GetGuid() == id && Interlocked.Decrement(ref failuresLeft) >= 0 ? 503 : 200;
+        await Engine.ConfirmAsync(user, id, CancellationToken.None);
+        var other = await HoldAsync(e.Id, user);
+
+        using var delivery = Delivery();
+        await DeliverAllAsync(delivery);
+
+        var ofReservation = _receiver.Received.Where(w => Json(w).GetProperty("data").GetProperty("id").GetGuid() == id).ToList();
+        Assert.Equal(["reservation.held", "reservation.held", "reservation.held", "reservation.held", "reservation.confirmed"],
+            ofReservation.Select(w => Json(w).GetProperty("type").GetString()!).ToArray());
+        Assert.Equal([503, 503, 503, 200, 200], ofReservation.Select(w => w.Answered).ToArray());
+        // Another reservation's message was not held up by this one's retries.
+        Assert.Contains(_receiver.Delivered, w => Json(w).GetProperty("data").GetProperty("id").GetGuid() == other);
+    }
+
+    [Fact]
+    public async Task A_message_committed_before_a_crash_is_delivered_by_the_next_process()
+    {
+        await SubscribeAsync([WebhookEventTypes.ReservationHeld]);
+        var e = await NewEventAsync(5);
+        var committedWithNoLoopRunning = await HoldAsync(e.Id);
+        var claimedByADeadLoop = await HoldAsync(e.Id);
+        // A loop claimed the second message and died before sending or recording anything: its lease runs out.
+        await using (var connection = await Db.DataSource.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("update webhook_messages set locked_until = clock_timestamp() + interval '1 second', attempts = 1 where subject_id = @Id",
+                new { Id = claimedByADeadLoop });
+        }
+        using (var restarted = Delivery())
+        {
+            await restarted.RunOnceAsync(CancellationToken.None);
+            Assert.Single(_receiver.Delivered);
+            await Task.Delay(1100);
+            await DeliverAllAsync(restarted);
+        }
+        var ids = _receiver.Delivered.Select(w => Json(w).GetProperty("data").GetProperty("id").GetGuid()).ToHashSet();
+        Assert.Equal(new HashSet<Guid> { committedWithNoLoopRunning, claimedByADeadLoop }, ids);
+    }
+
+    [Fact]
+    public async Task Two_delivery_loops_at_once_send_each_attempt_once()
+    {
+        await SubscribeAsync([WebhookEventTypes.ReservationHeld]);
+        var e = await NewEventAsync(1000);
+        var user = await NewUserAsync();
+        var combiner = new HoldCombiner(Engine, new BatchOptions { MaxBatchSize = 32 }, NullLogger<HoldCombiner>.Instance);
+        var users = await Task.WhenAll(Enumerable.Range(0, 150).Select(_ => NewUserAsync()));
+        await Task.WhenAll(users.Select(u => combiner.HoldAsync(new HoldRequest(u, e.Id, 1), CancellationToken.None)));
+        Assert.Equal(150, await PendingAsync());
+
+        using var a = Delivery(Options(o => o.BatchSize = 20));
+        using var b = Delivery(Options(o => o.BatchSize = 20));
+        async Task RunAsync(WebhookDelivery d)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (await PendingAsync() > 0 && DateTime.UtcNow < deadline)
+            {
+                await d.RunOnceAsync(CancellationToken.None);
+            }
+        }
+        await Task.WhenAll(RunAsync(a), RunAsync(b), RunAsync(a));
+
+        Assert.Equal(0, await PendingAsync());
+        Assert.Equal(150, _receiver.Received.Count);
+        Assert.Equal(150, _receiver.Received.Select(w => w.Id).Distinct().Count());
+        Assert.Equal(150, await CountAsync("select count(*) from webhook_attempts"));
+        Assert.Equal(0, await CountAsync("select count(*) from webhook_messages where attempts <> 1"));
+    }
+
+    [Fact]
+    public async Task Redirects_are_not_followed()
+    {
+        var (subscription, _) = await SubscribeAsync([WebhookEventTypes.ReservationHeld]);
+        _receiver.Answer = (_, _) => 307;
+        await HoldAsync((await NewEventAsync(5)).Id);
+        using var delivery = Delivery();
+        await delivery.RunOnceAsync(CancellationToken.None);
+        Assert.Single(_receiver.Received);
+        Assert.Equal(307, Assert.Single(await Store.ListAttemptsAsync(subscription, null, 10, CancellationToken.None)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_name_that_resolves_to_loopback_at_delivery_is_refused_and_a_checked_address_is_connected_to()
+    {
+        var port = _receiver.Url.Port;
+        var url = $"http://rebind.example:{port}/hooks/";
+        var (subscription, _) = await SubscribeAsync([WebhookEventTypes.ReservationHeld], url);
+        await HoldAsync((await NewEventAsync(5)).Id);
+
+        // Saved while the name pointed at a public address; now it answers 127.0.0.1.
+        var strict = Options(o => o.AllowLoopbackTargets = false);
+        var resolveCalls = 0;
+        Task<IPAddress[]> Rebinding(string host, CancellationToken _) =>
+            Task.FromResult(Interlocked.Increment(ref resolveCalls) == 1 ? [IPAddress.Parse("93.184.215.14")] : new[] { IPAddress.Loopback });
+        var check = await new WebhookTargets(Microsoft.Extensions.Options.Options.Create(strict)) { Resolve = Rebinding }.CheckAsync(url, CancellationToken.None);
+        Assert.Equal(WebhookUrlProblem.None, check.Problem);
+
+        using (var delivery = Delivery(strict, Rebinding))
+        {
+            await delivery.RunOnceAsync(CancellationToken.None);
+        }
+        Assert.Empty(_receiver.Received);
+        var refused = Assert.Single(await Store.ListAttemptsAsync(subscription, null, 10, CancellationToken.None));
+        Assert.Contains("resolves only to loopback, private", refused.Error);
+
+        // Where loopback is allowed (tests), the connection goes to the resolved and checked address.
+        await using (var connection = await Db.DataSource.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("update webhook_messages set next_attempt_at = clock_timestamp()");
+        }
+        using (var delivery = Delivery(Options(), (_, _) => Task.FromResult(new[] { IPAddress.Loopback })))
+        {
+            await DeliverAllAsync(delivery);
+        }
+        Assert.Single(_receiver.Delivered);
+    }
+
+    [Theory]
+    [InlineData("https://10.1.2.3/x", WebhookUrlProblem.Refused)]
+    [InlineData("https://172.20.0.1/x", WebhookUrlProblem.Refused)]
+    [InlineData("https://192.168.1.1/x", WebhookUrlProblem.Refused)]
+    [InlineData("https://169.254.169.254/latest/meta-data", WebhookUrlProblem.Refused)]
+    [InlineData("https://168.63.129.16/", WebhookUrlProblem.Refused)]
+    [InlineData("https://100.64.0.1/", WebhookUrlProblem.Refused)]
+    [InlineData("https://0.0.0.0/", WebhookUrlProblem.Refused)]
+    [InlineData("https://127.0.0.1/", WebhookUrlProblem.Refused)]
+    [InlineData("https://[::1]/", WebhookUrlProblem.Refused)]
+    [InlineData("https://[fd00:ec2::254]/", WebhookUrlProblem.Refused)]
+    [InlineData("https://[fe80::1]/", WebhookUrlProblem.Refused)]
+    [InlineData("https://[::ffff:10.0.0.1]/", WebhookUrlProblem.Refused)]
+    [InlineData("https://[64:ff9b::a9fe:a9fe]/", WebhookUrlProblem.Refused)]
+    [InlineData("http://93.184.215.14/", WebhookUrlProblem.NotHttps)]
+    [InlineData("ftp://93.184.215.14/", WebhookUrlProblem.Invalid)]
+    [InlineData("https://user:pass@93.184.215.14/", WebhookUrlProblem.Invalid)]
+    [InlineData("https://93.184.215.14/#frag", WebhookUrlProblem.Invalid)]
+    [InlineData("/relative", WebhookUrlProblem.Invalid)]
+    [InlineData("https://name.invalid/", WebhookUrlProblem.Unresolvable)]
+    [InlineData("https://93.184.215.14:8443/hooks?x=1", WebhookUrlProblem.None)]
+    [InlineData("https://[2606:2800:21f:cb07:6820:80da:af6b:8b2c]/", WebhookUrlProblem.None)]
+    public async Task Targets_are_checked_when_saved(string url, WebhookUrlProblem expected)
+    {
+        var targets = new WebhookTargets(Microsoft.Extensions.Options.Options.Create(new WebhookOptions()))
+        {
+            Resolve = (host, _) => host == "name.invalid" ? throw new System.Net.Sockets.SocketException(11001) : Task.FromResult(Array.Empty<IPAddress>()),
+        };
+        Assert.Equal(expected, (await targets.CheckAsync(url, CancellationToken.None)).Problem);
+    }
+
+    [Fact]
+    public async Task A_receiver_failing_past_the_retry_window_dead_letters_and_one_failing_past_the_limit_is_disabled()
+    {
+        var (subscription, _) = await SubscribeAsync([WebhookEventTypes.ReservationHeld]);
+        _receiver.Answer = (_, _) => 500;
+        await HoldAsync((await NewEventAsync(5)).Id);
+        using (var delivery = Delivery(Options(o => o.RetryWindow = TimeSpan.FromMilliseconds(600))))
+        {
+            await DeliverAllAsync(delivery);
+        }
+        Assert.Equal(1, await CountAsync("select count(*) from webhook_messages where status = 'dead'"));
+        var attempts = await Store.ListAttemptsAsync(subscription, null, 100, CancellationToken.None);
+        Assert.Equal("dead", attempts[0].Outcome);
+        Assert.True(attempts.Count >= 3, $"{attempts.Count} attempts");
+        Assert.All(attempts.Skip(1), a => Assert.Equal("failed", a.Outcome));
+        var failing = (await Store.GetAsync(subscription, CancellationToken.None))!;
+        Assert.True(failing.Enabled);
+        Assert.NotNull(failing.FailingSince);
+
+        // Re-sent while the endpoint still fails, past the disable limit: the subscription is disabled and says why.
+        Assert.True(await Store.ResendAsync(subscription, attempts[0].MessageId, CancellationToken.None));
+        using (var delivery = Delivery(Options(o => o.DisableAfter = TimeSpan.Zero)))
+        {
+            Assert.Equal(1, await delivery.RunOnceAsync(CancellationToken.None));
+            var disabled = (await Store.GetAsync(subscription, CancellationToken.None))!;
+            Assert.False(disabled.Enabled);
+            Assert.Contains("Every delivery failed since", disabled.DisabledReason);
+            // Nothing goes to a disabled subscription.
+            await using (var connection = await Db.DataSource.OpenConnectionAsync())
+            {
+                await connection.ExecuteAsync("update webhook_messages set next_attempt_at = clock_timestamp()");
+            }
+            Assert.Equal(0, await delivery.RunOnceAsync(CancellationToken.None));
+        }
+
+        // Enabled again once the endpoint is fixed: the pending message is delivered, the reason gone.
+        _receiver.Answer = (_, _) => 200;
+        await Store.UpdateAsync(subscription, new WebhookChanges { Enabled = true }, CancellationToken.None);
+        using (var delivery = Delivery())
+        {
+            await DeliverAllAsync(delivery);
+        }
+        Assert.Single(_receiver.Delivered);
+        var enabled = (await Store.GetAsync(subscription, CancellationToken.None))!;
+        Assert.Null(enabled.DisabledReason);
+        Assert.Null(enabled.FailingSince);
+    }
+
+    [Fact]
+    public async Task During_a_rotation_the_new_and_the_previous_secret_both_sign()
+    {
+        var (subscription, oldSecret) = await SubscribeAsync([WebhookEventTypes.ReservationHeld]);
+        var secrets = new WebhookSecrets(Microsoft.Extensions.Options.Options.Create(Options()));
+        var newSecret = WebhookSecrets.NewSecret();
+        await Store.RotateSecretAsync(subscription, secrets.Seal(subscription, newSecret), TimeSpan.FromHours(1), CancellationToken.None);
+        await HoldAsync((await NewEventAsync(5)).Id);
+        using var delivery = Delivery();
+        await DeliverAllAsync(delivery);
+        var received = Assert.Single(_receiver.Delivered);
+        Assert.True(WebhookReceiver.Verify(newSecret, received));
+        Assert.True(WebhookReceiver.Verify(oldSecret, received));
+        Assert.False(WebhookReceiver.Verify(WebhookSecrets.NewSecret(), received));
+        Assert.Equal(2, received.Signature.Split(' ').Length);
+
+        // Once the grace period is over only the new one signs.
+        await Store.RotateSecretAsync(subscription, secrets.Seal(subscription, newSecret), TimeSpan.Zero, CancellationToken.None);
+        await HoldAsync((await NewEventAsync(5)).Id);
+        await DeliverAllAsync(delivery);
+        Assert.Single(_receiver.Delivered[^1].Signature.Split(' '));
+    }
+
+    [Fact]
+    public async Task A_dump_of_the_database_alone_cannot_sign()
+    {
+        var (subscription, secret) = await SubscribeAsync([WebhookEventTypes.ReservationHeld]);
+        var stored = (await Store.GetAsync(subscription, CancellationToken.None))!.Secret;
+        Assert.DoesNotContain(secret["whsec_".Length..], Convert.ToBase64String(stored));
+        var right = new WebhookSecrets(Microsoft.Extensions.Options.Options.Create(Options()));
+        Assert.Equal(secret, right.Open(subscription, stored));
+        var otherKey = new WebhookSecrets(Microsoft.Extensions.Options.Options.Create(new WebhookOptions { SecretKey = Convert.ToBase64String(new byte[32]) }));
+        Assert.ThrowsAny<System.Security.Cryptography.CryptographicException>(() => otherKey.Open(subscription, stored));
+        // Sealed for one subscription, it does not open for another.
+        Assert.ThrowsAny<System.Security.Cryptography.CryptographicException>(() => right.Open(Guid.NewGuid(), stored));
+    }
+
+    [Fact]
+    public void Every_message_type_is_emitted_by_the_migration()
+    {
+        var sql = Migrator.All.Single(m => m.Name == "webhooks").Sql;
+        Assert.All(WebhookEventTypes.All.Where(t => t.StartsWith("event.", StringComparison.Ordinal) || t == WebhookEventTypes.ReservationHeld),
+            t => Assert.Contains($"'{t}'", sql));
+        Assert.All(WebhookEventTypes.All.Where(t => t.StartsWith("reservation.", StringComparison.Ordinal) && t != WebhookEventTypes.ReservationHeld),
+            t => Assert.Contains($"'{t[12..].ToUpperInvariant()}'", sql));
+    }
+}
