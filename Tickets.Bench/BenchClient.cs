@@ -94,10 +94,16 @@ internal sealed class BenchClient
         await using var transaction = await connection.BeginTransactionAsync();
         var user = await connection.ExecuteScalarAsync<Guid>("select id from users where role = 'guest' limit 1", transaction: transaction);
         await connection.ExecuteAsync("""
-            insert into reservations (id, event_id, user_id, quantity, status, created_at, expires_at)
-            select gen_random_uuid(), @EventId, @User, 1, 'HOLD', now() - interval '1 hour', now() - interval '1 second'
-            from generate_series(1, @Count);
+            with inserted as (
+                insert into reservations (id, event_id, user_id, quantity, status, created_at, expires_at)
+                select gen_random_uuid(), @EventId, @User, 1, 'HOLD', now() - interval '1 hour', now() - interval '1 second'
+                from generate_series(1, @Count)
+                returning id
+            )
+            insert into reservation_lines (reservation_id, ticket_type_id, quantity, unit_price)
+            select id, (select id from ticket_types where event_id = @EventId), 1, 0 from inserted;
             update events set available = available - @Count, held = held + @Count where id = @EventId;
+            update ticket_types set available = available - @Count, held = held + @Count where event_id = @EventId;
             """, new { EventId = eventId, User = user, Count = count }, transaction);
         await transaction.CommitAsync();
         return count;
