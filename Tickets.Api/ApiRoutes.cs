@@ -17,6 +17,8 @@ public static class ApiRoutes
     public const string Guest = "auth/guest";
     public const string Events = "events";
     public const string Event = "events/{id}";
+    public const string TicketTypes = "events/{id}/ticket-types";
+    public const string TicketType = "events/{id}/ticket-types/{typeId}";
     public const string Hold = "reservations/hold";
     public const string Reservations = "reservations";
     public const string Reservation = "reservations/{id}";
@@ -39,6 +41,10 @@ public static class ApiRoutes
         new("ListEvents", "GET", Events, c => EventsOf(c).ListAsync(c)),
         new("GetEvent", "GET", Event, c => EventsOf(c).GetAsync(c, Id(c))),
         new("UpdateEvent", "PATCH", Event, c => EventsOf(c).UpdateAsync(c, Id(c))),
+        new("CreateTicketType", "POST", TicketTypes, c => TicketTypesOf(c).CreateAsync(c, Id(c))),
+        new("ListTicketTypes", "GET", TicketTypes, c => TicketTypesOf(c).ListAsync(c, Id(c))),
+        new("GetTicketType", "GET", TicketType, c => TicketTypesOf(c).GetAsync(c, Id(c), TypeId(c))),
+        new("UpdateTicketType", "PATCH", TicketType, c => TicketTypesOf(c).UpdateAsync(c, Id(c), TypeId(c))),
         new("Hold", "POST", Hold, c => ReservationsOf(c).HoldAsync(c)),
         new("ListReservations", "GET", Reservations, c => ReservationsOf(c).ListAsync(c)),
         new("GetReservation", "GET", Reservation, c => ReservationsOf(c).GetAsync(c, Id(c))),
@@ -55,6 +61,8 @@ public static class ApiRoutes
     public static IReadOnlyList<string> MethodsOf(ApiRoute route) => route.Method == "GET" ? ["GET", "HEAD"] : [route.Method];
 
     private static string Id(HttpContext c) => c.Request.RouteValues["id"] as string ?? "";
+    private static string TypeId(HttpContext c) => c.Request.RouteValues["typeId"] as string ?? "";
+    private static TicketTypeEndpoints TicketTypesOf(HttpContext c) => c.RequestServices.GetRequiredService<TicketTypeEndpoints>();
     private static AuthEndpoints AuthOf(HttpContext c) => c.RequestServices.GetRequiredService<AuthEndpoints>();
     private static EventEndpoints EventsOf(HttpContext c) => c.RequestServices.GetRequiredService<EventEndpoints>();
     private static ReservationEndpoints ReservationsOf(HttpContext c) => c.RequestServices.GetRequiredService<ReservationEndpoints>();

@@ -14,7 +14,38 @@ public sealed record CreateEventRequest(
     DateTimeOffset? SalesOpensAt,
     DateTimeOffset? SalesClosesAt,
     int? MaxTicketsPerUser,
-    int? HoldSeconds);
+    int? HoldSeconds,
+    string? Currency = null,
+    IReadOnlyList<TicketTypeRequest>? TicketTypes = null);
+
+/// <summary>A ticket type to create: price in integer minor units of the event's currency, capacity its quota.</summary>
+public sealed record TicketTypeRequest(
+    string? Name,
+    int? Price,
+    int? Capacity,
+    DateTimeOffset? SalesOpensAt = null,
+    DateTimeOffset? SalesClosesAt = null,
+    int? MaxTicketsPerUser = null,
+    int? SortOrder = null,
+    string? State = null);
+
+public sealed record TicketTypeResponse(
+    Guid Id,
+    string Name,
+    int Price,
+    int Capacity,
+    int Available,
+    int Held,
+    int Confirmed,
+    DateTime? SalesOpensAt,
+    DateTime? SalesClosesAt,
+    int? MaxTicketsPerUser,
+    int SortOrder,
+    string State)
+{
+    public static TicketTypeResponse From(TicketType t) => new(t.Id, t.Name, t.Price, t.Capacity, t.Available, t.Held, t.Confirmed,
+        t.SalesOpensAt, t.SalesClosesAt, t.MaxTicketsPerUser, t.SortOrder, t.State);
+}
 
 public sealed record EventResponse(
     Guid Id,
@@ -28,13 +59,21 @@ public sealed record EventResponse(
     int? MaxTicketsPerUser,
     int HoldSeconds,
     DateTime CreatedAt,
-    DateTime UpdatedAt)
+    DateTime UpdatedAt,
+    string Currency,
+    ValueList<TicketTypeResponse> TicketTypes)
 {
     public static EventResponse From(Event e) => new(e.Id, e.Name, e.Capacity, e.Available, e.Held, e.Confirmed,
-        e.SalesOpensAt, e.SalesClosesAt, e.MaxTicketsPerUser, e.HoldSeconds, e.CreatedAt, e.UpdatedAt);
+        e.SalesOpensAt, e.SalesClosesAt, e.MaxTicketsPerUser, e.HoldSeconds, e.CreatedAt, e.UpdatedAt, e.Currency,
+        e.TicketTypes.Select(TicketTypeResponse.From).ToArray());
 }
 
-public sealed record HoldRequestBody(string? EventId, int? Quantity);
+/// <summary>A hold: <c>items</c> (one per ticket type), or <c>quantity</c> alone on an event with one type.</summary>
+public sealed record HoldRequestBody(string? EventId, int? Quantity, IReadOnlyList<HoldItemBody?>? Items = null);
+
+public sealed record HoldItemBody(string? TicketTypeId, int? Quantity);
+
+public sealed record ReservationLineResponse(Guid TicketTypeId, int Quantity, int UnitPrice);
 
 public sealed record ReservationResponse(
     Guid Id,
@@ -44,10 +83,14 @@ public sealed record ReservationResponse(
     DateTime CreatedAt,
     DateTime ExpiresAt,
     DateTime? ConfirmedAt,
-    DateTime? EndedAt)
+    DateTime? EndedAt,
+    ValueList<ReservationLineResponse> Lines,
+    long Total,
+    string Currency)
 {
     public static ReservationResponse From(Reservation r) =>
-        new(r.Id, r.EventId, r.Quantity, r.Status, r.CreatedAt, r.ExpiresAt, r.ConfirmedAt, r.EndedAt);
+        new(r.Id, r.EventId, r.Quantity, r.Status, r.CreatedAt, r.ExpiresAt, r.ConfirmedAt, r.EndedAt,
+            r.Lines.Select(l => new ReservationLineResponse(l.TicketTypeId, l.Quantity, l.UnitPrice)).ToArray(), r.Total, r.Currency);
 }
 
 public sealed record Page<T>(IReadOnlyList<T> Items, string? NextCursor);

@@ -50,6 +50,7 @@ public static class TicketsServices
             return combiner;
         });
         services.AddSingleton<EventStore>();
+        services.AddSingleton<TicketTypeStore>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<ExpiredHoldsJob>();
@@ -57,6 +58,7 @@ public static class TicketsServices
 
         services.AddSingleton<AuthEndpoints>();
         services.AddSingleton<EventEndpoints>();
+        services.AddSingleton<TicketTypeEndpoints>();
         services.AddSingleton<ReservationEndpoints>();
         services.AddSingleton<HealthEndpoints>();
         return services;

@@ -117,6 +117,7 @@ public static class Limits
 /// A read-only list compared by its items, so that the records holding one (a reservation's lines, an event's
 /// types) keep value equality.
 /// </summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(ValueListJsonConverter))]
 public sealed class ValueList<T>(IReadOnlyList<T> items) : IReadOnlyList<T>, IEquatable<ValueList<T>>
 {
     public static ValueList<T> Empty { get; } = new([]);
@@ -140,4 +141,23 @@ public sealed class ValueList<T>(IReadOnlyList<T> items) : IReadOnlyList<T>, IEq
     public static implicit operator ValueList<T>(T[] items) => new(items);
 
     public static implicit operator ValueList<T>(List<T> items) => new(items);
+}
+
+/// <summary>A <see cref="ValueList{T}"/> in JSON is a plain array.</summary>
+public sealed class ValueListJsonConverter : System.Text.Json.Serialization.JsonConverterFactory
+{
+    public override bool CanConvert(Type typeToConvert) =>
+        typeToConvert.IsGenericType && typeToConvert.GetGenericTypeDefinition() == typeof(ValueList<>);
+
+    public override System.Text.Json.Serialization.JsonConverter CreateConverter(Type typeToConvert, System.Text.Json.JsonSerializerOptions options) =>
+        (System.Text.Json.Serialization.JsonConverter)Activator.CreateInstance(typeof(Converter<>).MakeGenericType(typeToConvert.GetGenericArguments()[0]))!;
+
+    private sealed class Converter<T> : System.Text.Json.Serialization.JsonConverter<ValueList<T>>
+    {
+        public override ValueList<T> Read(ref System.Text.Json.Utf8JsonReader reader, Type typeToConvert, System.Text.Json.JsonSerializerOptions options) =>
+            new(System.Text.Json.JsonSerializer.Deserialize<List<T>>(ref reader, options) ?? []);
+
+        public override void Write(System.Text.Json.Utf8JsonWriter writer, ValueList<T> value, System.Text.Json.JsonSerializerOptions options) =>
+            System.Text.Json.JsonSerializer.Serialize<IEnumerable<T>>(writer, value, options);
+    }
 }
