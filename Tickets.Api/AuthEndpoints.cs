@@ -8,12 +8,9 @@ namespace Tickets.Api;
 public sealed class AuthEndpoints(
     UserStore users, TokenService tokens, AbuseLimits limits, SignInThrottle throttle, HumanCheck humanCheck, ILogger<AuthEndpoints> logger)
 {
-    public async Task<IResult> RegisterAsync(HttpContext context)
+    public async Task<IResult> RegisterAsync(ApiCall call)
     {
-        if (limits.Auth(context) is { } limited)
-        {
-            return limited;
-        }
+        var context = call.Http;
         var (body, problem) = await ApiJson.ReadAsync<CredentialsRequest>(context.Request, context.RequestAborted);
         if (problem is not null)
         {
@@ -34,12 +31,9 @@ public sealed class AuthEndpoints(
     }
 
     /// <summary>JSON <c>{email,password}</c>, or an OAuth2 password-grant form (<c>username</c>, <c>password</c>).</summary>
-    public async Task<IResult> TokenAsync(HttpContext context)
+    public async Task<IResult> TokenAsync(ApiCall call)
     {
-        if (limits.Auth(context) is { } limited)
-        {
-            return limited;
-        }
+        var context = call.Http;
         string? email;
         string? password;
         if (context.Request.ContentType?.StartsWith("multipart/", StringComparison.OrdinalIgnoreCase) == true)
@@ -102,12 +96,9 @@ public sealed class AuthEndpoints(
     }
 
     /// <summary>An anonymous buyer: a guest account with no email, usable only through the returned token.</summary>
-    public async Task<IResult> GuestAsync(HttpContext context)
+    public async Task<IResult> GuestAsync(ApiCall call)
     {
-        if (limits.Auth(context) is { } limited)
-        {
-            return limited;
-        }
+        var context = call.Http;
         if (await humanCheck.VerifyAsync(context, limits.ClientAddress(context)) is { } notHuman)
         {
             return notHuman;

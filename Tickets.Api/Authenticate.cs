@@ -1,4 +1,4 @@
-// The authentication step each protected handler starts with.
+// The authentication steps ApiGate runs before a protected operation (Access in the declaration).
 using Microsoft.AspNetCore.Http;
 using Tickets.Data;
 

@@ -9,7 +9,7 @@ using Tickets.Data;
 namespace Tickets.Api;
 
 public sealed class EventEndpoints(
-    EventStore events, UserStore users, TokenService tokens, AbuseLimits limits, IOptions<TicketsOptions> options, ILogger<EventEndpoints> logger)
+    EventStore events, IOptions<TicketsOptions> options, ILogger<EventEndpoints> logger)
 {
     public const int DefaultPageSize = 20;
     public const int MaxPageSize = 100;
@@ -17,17 +17,9 @@ public sealed class EventEndpoints(
     /// <summary>The per-user ticket limit of an event created without one (null: none).</summary>
     private int? DefaultMaxTicketsPerUser { get; } = options.Value.DefaultMaxTicketsPerUser is > 0 and var d ? d : null;
 
-    public async Task<IResult> CreateAsync(HttpContext context)
+    public async Task<IResult> CreateAsync(ApiCall call)
     {
-        var (caller, denied) = await Authenticate.RequireAdminAsync(tokens, users, context);
-        if (denied is not null)
-        {
-            return denied;
-        }
-        if (limits.Writes(caller!.UserId) is { } limited)
-        {
-            return limited;
-        }
+        var context = call.Http;
         var (body, problem) = await ApiJson.ReadAsync<CreateEventRequest>(context.Request, context.RequestAborted);
         if (problem is not null)
         {
@@ -65,8 +57,9 @@ public sealed class EventEndpoints(
         return TypedResults.Created($"/{ApiRoutes.Prefix}/events/{created.Id}", EventResponse.From(created));
     }
 
-    public async Task<IResult> ListAsync(HttpContext context)
+    public async Task<IResult> ListAsync(ApiCall call)
     {
+        var context = call.Http;
         if (!TryReadPage(context.Request, out var limit, out var after, out var problem))
         {
             return problem!;
@@ -76,24 +69,16 @@ public sealed class EventEndpoints(
         return TypedResults.Ok(new Page<EventResponse>(items, page.Count > limit ? Cursor.Encode(items[^1].Id) : null));
     }
 
-    public async Task<IResult> GetAsync(HttpContext context, string id)
+    public async Task<IResult> GetAsync(ApiCall call)
     {
-        var found = Guid.TryParse(id, out var eventId) ? await events.GetAsync(eventId, context.RequestAborted) : null;
+        var found = call.Id is { } eventId ? await events.GetAsync(eventId, call.Aborted) : null;
         return found is null ? EventNotFound() : TypedResults.Ok(EventResponse.From(found));
     }
 
     /// <summary>JSON merge-patch semantics: absent leaves a field, null clears an optional one.</summary>
-    public async Task<IResult> UpdateAsync(HttpContext context, string id)
+    public async Task<IResult> UpdateAsync(ApiCall call)
     {
-        var (caller, denied) = await Authenticate.RequireAdminAsync(tokens, users, context);
-        if (denied is not null)
-        {
-            return denied;
-        }
-        if (limits.Writes(caller!.UserId) is { } limited)
-        {
-            return limited;
-        }
+        var context = call.Http;
         var (document, problem) = await ApiJson.ReadDocumentAsync(context.Request, context.RequestAborted);
         if (problem is not null)
         {
@@ -105,7 +90,7 @@ public sealed class EventEndpoints(
             {
                 return Problems.BadRequest(invalid!);
             }
-            if (!Guid.TryParse(id, out var eventId))
+            if (call.Id is not { } eventId)
             {
                 return EventNotFound();
             }

@@ -7,22 +7,13 @@ using Tickets.Data;
 namespace Tickets.Api;
 
 public sealed class ReservationEndpoints(
-    ReservationEngine engine, HoldCombiner combiner, IOptions<TicketsOptions> options, TokenService tokens, UserStore users, AbuseLimits limits,
-    IServiceProvider services)
+    ReservationEngine engine, HoldCombiner combiner, IOptions<TicketsOptions> options, UserStore users, IServiceProvider services)
 {
     private readonly bool _batched = options.Value.HoldMode == HoldMode.Batched;
 
-    public async Task<IResult> HoldAsync(HttpContext context)
+    public async Task<IResult> HoldAsync(ApiCall call)
     {
-        var (caller, denied) = await Authenticate.RequireAsync(tokens, context);
-        if (denied is not null)
-        {
-            return denied;
-        }
-        if ((limits.Writes(caller!.UserId) ?? limits.HoldsFromClient(context)) is { } limited)
-        {
-            return limited;
-        }
+        var (context, caller) = (call.Http, call.Caller);
         var (body, problem) = await ApiJson.ReadAsync<HoldRequestBody>(context.Request, context.RequestAborted);
         if (problem is not null)
         {
@@ -50,8 +41,8 @@ public sealed class ReservationEndpoints(
             IdempotencyHeader.Hash(["hold", eventId.ToString(), .. lines!.Select(l =>
                 $"{l.TicketTypeId?.ToString() ?? "-"}:{l.Quantity.ToString(System.Globalization.CultureInfo.InvariantCulture)}")]),
             r => IdempotencyHeader.RenderAsync(ToResult(r), services));
-        var request = new HoldRequest(caller!.UserId, eventId, lines!, idempotency);
-        return await WithKeyAsync(caller!.UserId, key, async () =>
+        var request = new HoldRequest(caller.UserId, eventId, lines!, idempotency);
+        return await WithKeyAsync(caller.UserId, key, async () =>
         {
             var result = _batched
                 ? await combiner.HoldAsync(request, context.RequestAborted)
@@ -161,18 +152,10 @@ public sealed class ReservationEndpoints(
         };
     }
 
-    public async Task<IResult> ConfirmAsync(HttpContext context, string id)
+    public async Task<IResult> ConfirmAsync(ApiCall call)
     {
-        var (caller, denied) = await Authenticate.RequireAsync(tokens, context);
-        if (denied is not null)
-        {
-            return denied;
-        }
-        if (limits.Writes(caller!.UserId) is { } limited)
-        {
-            return limited;
-        }
-        if (!Guid.TryParse(id, out var reservationId))
+        var (context, caller) = (call.Http, call.Caller);
+        if (call.Id is not { } reservationId)
         {
             return ReservationNotFound();
         }
@@ -184,7 +167,7 @@ public sealed class ReservationEndpoints(
         var idempotency = key is null ? null : new IdempotencyKey<ChangeResult>(key,
             IdempotencyHeader.Hash("confirm", reservationId.ToString()),
             r => IdempotencyHeader.RenderAsync(ToResult(r, "confirm"), services));
-        return await WithKeyAsync(caller!.UserId, key, async () =>
+        return await WithKeyAsync(caller.UserId, key, async () =>
         {
             var result = _batched
                 ? await combiner.ConfirmAsync(caller.UserId, reservationId, context.RequestAborted, idempotency)
@@ -194,18 +177,10 @@ public sealed class ReservationEndpoints(
         });
     }
 
-    public async Task<IResult> ReleaseAsync(HttpContext context, string id)
+    public async Task<IResult> ReleaseAsync(ApiCall call)
     {
-        var (caller, denied) = await Authenticate.RequireAsync(tokens, context);
-        if (denied is not null)
-        {
-            return denied;
-        }
-        if (limits.Writes(caller!.UserId) is { } limited)
-        {
-            return limited;
-        }
-        if (!Guid.TryParse(id, out var reservationId))
+        var (context, caller) = (call.Http, call.Caller);
+        if (call.Id is not { } reservationId)
         {
             return ReservationNotFound();
         }
@@ -215,22 +190,13 @@ public sealed class ReservationEndpoints(
         return result.Outcome is ChangeOutcome.Changed or ChangeOutcome.Unchanged ? TypedResults.NoContent() : ToResult(result, "release");
     }
 
-    public async Task<IResult> CancelAsync(HttpContext context, string id)
+    public async Task<IResult> CancelAsync(ApiCall call)
     {
-        var (caller, denied) = await Authenticate.RequireAdminAsync(tokens, users, context);
-        if (denied is not null)
-        {
-            return denied;
-        }
-        if (limits.Writes(caller!.UserId) is { } limited)
-        {
-            return limited;
-        }
-        if (!Guid.TryParse(id, out var reservationId))
+        if (call.Id is not { } reservationId)
         {
             return ReservationNotFound();
         }
-        var result = await engine.CancelAsync(reservationId, context.RequestAborted);
+        var result = await engine.CancelAsync(reservationId, call.Aborted);
         return ToResult(result, "cancel");
     }
 
@@ -249,33 +215,24 @@ public sealed class ReservationEndpoints(
         _ => throw new InvalidOperationException($"Unexpected outcome {result.Outcome}"),
     };
 
-    public async Task<IResult> GetAsync(HttpContext context, string id)
+    public async Task<IResult> GetAsync(ApiCall call)
     {
-        var (caller, denied) = await Authenticate.RequireAsync(tokens, context);
-        if (denied is not null)
-        {
-            return denied;
-        }
+        var caller = call.Caller;
         // Admins read anyone's reservation: checked against the account's role now, not the token's claim.
-        var asAdmin = await Authenticate.IsStillAdminAsync(users, caller!, context.RequestAborted);
-        var found = Guid.TryParse(id, out var reservationId)
-            ? await engine.GetAsync(reservationId, asAdmin ? null : caller!.UserId, context.RequestAborted)
+        var asAdmin = await Authenticate.IsStillAdminAsync(users, caller, call.Aborted);
+        var found = call.Id is { } reservationId
+            ? await engine.GetAsync(reservationId, asAdmin ? null : caller.UserId, call.Aborted)
             : null;
         return found is null ? ReservationNotFound() : TypedResults.Ok(ReservationResponse.From(found));
     }
 
-    public async Task<IResult> ListAsync(HttpContext context)
+    public async Task<IResult> ListAsync(ApiCall call)
     {
-        var (caller, denied) = await Authenticate.RequireAsync(tokens, context);
-        if (denied is not null)
-        {
-            return denied;
-        }
-        if (!EventEndpoints.TryReadPage(context.Request, out var limit, out var before, out var problem))
+        if (!EventEndpoints.TryReadPage(call.Request, out var limit, out var before, out var problem))
         {
             return problem!;
         }
-        var page = await engine.ListForUserAsync(caller!.UserId, before, limit + 1, context.RequestAborted);
+        var page = await engine.ListForUserAsync(call.Caller.UserId, before, limit + 1, call.Aborted);
         var items = page.Take(limit).Select(ReservationResponse.From).ToList();
         return TypedResults.Ok(new Page<ReservationResponse>(items, page.Count > limit ? Cursor.Encode(items[^1].Id) : null));
     }

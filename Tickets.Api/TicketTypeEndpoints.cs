@@ -1,4 +1,4 @@
-// /api/events/{id}/ticket-types: add and change (admin), list and read (anyone). Types are never deleted: a
+// /api/events/{id}/ticket-types: add and change (admin), list and read (anyone); ApiGate admits the request first. Types are never deleted: a
 // paused type sells nothing and keeps its reservations.
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -7,20 +7,11 @@ using Tickets.Data;
 
 namespace Tickets.Api;
 
-public sealed class TicketTypeEndpoints(
-    TicketTypeStore types, EventStore events, UserStore users, TokenService tokens, AbuseLimits limits, ILogger<TicketTypeEndpoints> logger)
+public sealed class TicketTypeEndpoints(TicketTypeStore types, EventStore events, ILogger<TicketTypeEndpoints> logger)
 {
-    public async Task<IResult> CreateAsync(HttpContext context, string id)
+    public async Task<IResult> CreateAsync(ApiCall call)
     {
-        var (caller, denied) = await Authenticate.RequireAdminAsync(tokens, users, context);
-        if (denied is not null)
-        {
-            return denied;
-        }
-        if (limits.Writes(caller!.UserId) is { } limited)
-        {
-            return limited;
-        }
+        var context = call.Http;
         var (body, problem) = await ApiJson.ReadAsync<TicketTypeRequest>(context.Request, context.RequestAborted);
         if (problem is not null)
         {
@@ -31,7 +22,7 @@ public sealed class TicketTypeEndpoints(
         {
             return Problems.BadRequest(invalid);
         }
-        if (!Guid.TryParse(id, out var eventId))
+        if (call.Id is not { } eventId)
         {
             return EventEndpoints.EventNotFound();
         }
@@ -44,31 +35,23 @@ public sealed class TicketTypeEndpoints(
         return ToProblem(result.Outcome);
     }
 
-    public async Task<IResult> ListAsync(HttpContext context, string id)
+    public async Task<IResult> ListAsync(ApiCall call)
     {
-        var found = Guid.TryParse(id, out var eventId) ? await events.GetAsync(eventId, context.RequestAborted) : null;
+        var found = call.Id is { } eventId ? await events.GetAsync(eventId, call.Aborted) : null;
         return found is null ? EventEndpoints.EventNotFound() : TypedResults.Ok(found.TicketTypes.Select(TicketTypeResponse.From).ToList());
     }
 
-    public async Task<IResult> GetAsync(HttpContext context, string id, string typeId)
+    public async Task<IResult> GetAsync(ApiCall call)
     {
-        var found = Guid.TryParse(id, out var eventId) ? await events.GetAsync(eventId, context.RequestAborted) : null;
-        var type = found?.TicketTypes.FirstOrDefault(t => Guid.TryParse(typeId, out var wanted) && t.Id == wanted);
+        var found = call.Id is { } eventId ? await events.GetAsync(eventId, call.Aborted) : null;
+        var type = found?.TicketTypes.FirstOrDefault(t => TypeIdOf(call) is { } wanted && t.Id == wanted);
         return type is null ? TicketTypeNotFound() : TypedResults.Ok(TicketTypeResponse.From(type));
     }
 
     /// <summary>JSON merge-patch semantics: absent leaves a field, null clears an optional one.</summary>
-    public async Task<IResult> UpdateAsync(HttpContext context, string id, string typeId)
+    public async Task<IResult> UpdateAsync(ApiCall call)
     {
-        var (caller, denied) = await Authenticate.RequireAdminAsync(tokens, users, context);
-        if (denied is not null)
-        {
-            return denied;
-        }
-        if (limits.Writes(caller!.UserId) is { } limited)
-        {
-            return limited;
-        }
+        var context = call.Http;
         var (document, problem) = await ApiJson.ReadDocumentAsync(context.Request, context.RequestAborted);
         if (problem is not null)
         {
@@ -80,7 +63,7 @@ public sealed class TicketTypeEndpoints(
             {
                 return Problems.BadRequest(invalid!);
             }
-            if (!Guid.TryParse(id, out var eventId) || !Guid.TryParse(typeId, out var ticketTypeId))
+            if (call.Id is not { } eventId || TypeIdOf(call) is not { } ticketTypeId)
             {
                 return TicketTypeNotFound();
             }
@@ -100,6 +83,9 @@ public sealed class TicketTypeEndpoints(
             $"An event has at most {Limits.MaxTicketTypesPerEvent} ticket types; pause one instead of adding another."),
         _ => throw new InvalidOperationException($"Unexpected outcome {outcome}"),
     };
+
+    /// <summary>The route's {typeId} as a GUID; null when it is not one (answered as an unknown type, 404).</summary>
+    private static Guid? TypeIdOf(ApiCall call) => Guid.TryParse(call.Request.RouteValues["typeId"] as string, out var id) ? id : null;
 
     private static IResult TicketTypeNotFound() => Problems.NotFound("This event has no ticket type with this id.", ProblemCodes.TicketTypeNotFound);
 

@@ -1,3 +1,5 @@
+using Tickets.Data;
+
 namespace Tickets.Api;
 
 public enum HoldMode
@@ -16,6 +18,9 @@ public sealed class TicketsOptions
 
     /// <summary>The per-user ticket limit given to an event created without one; 0: none.</summary>
     public int DefaultMaxTicketsPerUser { get; set; } = 10;
+
+    /// <summary><c>PerTransaction</c> behind PgBouncer before 1.21 in transaction mode (see <see cref="Data.PreparedStatements"/>).</summary>
+    public PreparedStatements PreparedStatements { get; set; } = PreparedStatements.Kept;
 }
 
 /// <summary>

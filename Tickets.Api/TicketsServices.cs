@@ -33,7 +33,10 @@ public static class TicketsServices
         services.AddSingleton(TimeProvider.System);
 
         services.AddSingleton(sp => CreateDataSource(configuration, sp.GetRequiredService<ILoggerFactory>()));
-        services.AddSingleton(sp => new Database(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILogger<Database>>()));
+        services.AddSingleton(sp => new Database(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<ILogger<Database>>())
+        {
+            PreparedStatements = sp.GetRequiredService<IOptions<TicketsOptions>>().Value.PreparedStatements,
+        });
         services.AddSingleton(sp => new ReservationEngine(sp.GetRequiredService<Database>(), sp.GetRequiredService<ILogger<ReservationEngine>>())
         {
             MaxActiveHoldsPerUser = sp.GetRequiredService<IOptions<RateLimitOptions>>().Value.MaxActiveHoldsPerUser,
@@ -61,6 +64,7 @@ public static class TicketsServices
         services.AddSingleton<TicketTypeEndpoints>();
         services.AddSingleton<ReservationEndpoints>();
         services.AddSingleton<HealthEndpoints>();
+        services.AddSingleton<DocsPage>();
         return services;
     }
 

@@ -20,9 +20,12 @@ internal sealed class BenchClient
     private readonly AuthenticationHeaderValue[] _tokens;
     private readonly string _adminToken;
     private readonly ConcurrentQueue<Guid>[] _held;
+    private readonly bool _rotate;
+    private int _next;
 
-    private BenchClient(Uri baseAddress, NpgsqlDataSource dataSource, AuthenticationHeaderValue[] tokens, string adminToken)
+    private BenchClient(Uri baseAddress, NpgsqlDataSource dataSource, AuthenticationHeaderValue[] tokens, string adminToken, bool rotate = false)
     {
+        _rotate = rotate;
         _base = baseAddress;
         _dataSource = dataSource;
         _tokens = tokens;
@@ -48,11 +51,18 @@ internal sealed class BenchClient
         return new BenchClient(baseAddress, dataSource, tokens, (await token.Content.ReadFromJsonAsync<IssuedToken>())!.AccessToken);
     }
 
-    public async Task<Guid> CreateEventAsync(string name, int capacity)
+    /// <summary>
+    /// The same server and admin, with requests that take the next of <paramref name="tokens"/> each (many buyers,
+    /// as wrk's script does) instead of one buyer per connection. Holds only; confirms need one buyer per connection.
+    /// </summary>
+    public BenchClient Rotating(IEnumerable<string> tokens) =>
+        new(_base, _dataSource, tokens.Select(t => new AuthenticationHeaderValue("Bearer", t)).ToArray(), _adminToken, rotate: true);
+
+    public async Task<Guid> CreateEventAsync(string name, int capacity, int? maxTicketsPerUser = null)
     {
         using var client = new HttpClient { BaseAddress = _base };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _adminToken);
-        using var response = await client.PostAsJsonAsync("events", new { name, capacity, holdSeconds = Limits.MaxHoldSeconds });
+        using var response = await client.PostAsJsonAsync("events", new { name, capacity, holdSeconds = Limits.MaxHoldSeconds, maxTicketsPerUser });
         response.EnsureSuccessStatusCode();
         return (await response.Content.ReadFromJsonAsync<EventResponse>())!.Id;
     }
@@ -143,7 +153,7 @@ internal sealed class BenchClient
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "reservations/hold") { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        request.Headers.Authorization = _tokens[worker];
+        request.Headers.Authorization = Token(worker);
         if (idempotencyKey is not null)
         {
             request.Headers.Add(IdempotencyHeader.Name, idempotencyKey);
@@ -156,11 +166,14 @@ internal sealed class BenchClient
         return (int)response.StatusCode;
     }
 
+    private AuthenticationHeaderValue Token(int worker) =>
+        _rotate ? _tokens[(uint)Interlocked.Increment(ref _next) % _tokens.Length] : _tokens[worker];
+
     private async Task<int> SendAsync(HttpClient client, HttpRequestMessage request, int worker, CancellationToken cancellationToken)
     {
         using (request)
         {
-            request.Headers.Authorization = _tokens[worker];
+            request.Headers.Authorization = Token(worker);
             using var response = await client.SendAsync(request, cancellationToken);
             return (int)response.StatusCode;
         }

@@ -32,6 +32,7 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
     public double TicketsPerLinesHold { get; set; } = double.NaN;
     public List<StartupFigures> Startup { get; set; } = [];
     public List<string> Failures { get; } = [];
+    public List<WrkFigures> Wrk { get; } = [];
     public List<(string Goal, double Value, string Target, bool Met, double[] Rounds)> Goals { get; } = [];
 
     /// <param name="alongside">Work started when the warm-up ends; when given, the phase lasts as long as it runs.</param>
@@ -213,6 +214,7 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
             v => v >= 0.8, [during / before, during / after]);
         Goal($"holds/s just after the sweep ÷ just before it, at {low}", after / before, "≥ 0.8", v => v >= 0.8);
         Goal("server peak RSS, batched run (MB)", PeakRssMb.GetValueOrDefault("Batched", double.NaN), "≤ 400", v => v <= 400);
+        WrkGoals(high);
         foreach (var worker in Startup.Where(s => s.Host == "Functions worker"))
         {
             Goal($"Functions worker: start to first hold answered, median ms ({worker.Build})", worker.MedianHoldMs, "≤ 1000", v => v <= 1000);
@@ -238,6 +240,14 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
         if (Sweep is { } sweep)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"Sweeper (one, as in production; the server's timer is off for the run): released {sweep.Holds:N0} expired holds in {sweep.Seconds:N1} s ({sweep.HoldsPerSecond:N0}/s) while holds continued.");
+        }
+        if (Wrk.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine(CultureInfo.InvariantCulture, $"Measured with wrk against servers at their shipped settings except {WrkPhases.RelaxedText} (events with maxTicketsPerUser {WrkPhases.MaxTicketsPerUserOfBenchEvents}); holds/s counts 201s only, every other status is listed; one row per round.");
+            text.AppendLine("Over several servers, p50/p99 are the slowest wrk process's; PostgreSQL CPU is all its processes' time (µs per hold), WAL from pg_current_wal_lsn(), lock waiters and connections sampled from pg_stat_activity every 100 ms; server CPU in % of one core.");
+            text.AppendLine();
+            text.Append(WrkPhases.Table(Wrk));
         }
         text.AppendLine(CultureInfo.InvariantCulture, $"Server peak RSS: {string.Join(", ", PeakRssMb.Select(kv => $"{kv.Key} {kv.Value:N0} MB"))}");
         if (Startup.Count > 0)
@@ -276,8 +286,43 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
         startup = Startup.Select(s => new { s.Host, s.Build, s.LoadedMs, s.LiveMs, s.HoldMs, s.MedianLoadedMs, s.MedianLiveMs, s.MedianHoldMs }),
         peakRssMb = PeakRssMb,
         goals = Goals.Select(g => new { g.Goal, g.Value, g.Target, g.Met, g.Rounds }),
+        wrk = Wrk,
+        wrkRelaxedSettings = WrkPhases.Relaxed,
         failures = Failures,
     }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
+
+    /// <summary>Issue 19's goals, from the wrk rows: means over the rounds (cold runs apart).</summary>
+    private void WrkGoals(int connections)
+    {
+        double Mean(Func<WrkFigures, double> value, string prefix) =>
+            Wrk.Where(f => f.Name.StartsWith(prefix + " r", StringComparison.Ordinal)).Select(value).DefaultIfEmpty(double.NaN).Average();
+        double Holds(string prefix) => Mean(f => f.HoldsPerSecond, prefix);
+        double[] PerRound(string numerator, Func<WrkFigures, double> a, string denominator, Func<WrkFigures, double> b) =>
+            Wrk.Where(f => f.Name.StartsWith(numerator + " r", StringComparison.Ordinal))
+                .Join(Wrk.Where(f => f.Name.StartsWith(denominator + " r", StringComparison.Ordinal)),
+                    f => f.Name[(f.Name.LastIndexOf(' ') + 1)..], f => f.Name[(f.Name.LastIndexOf(' ') + 1)..], (x, y) => a(x) / b(y)).ToArray();
+        var live = Mean(f => f.RequestsPerSecond, $"wrk live {connections}");
+        Goal($"wrk: hot holds/s (shipped, cap on) ÷ wrk /health/live at {connections}", Holds($"wrk hold {connections}") / live, "≥ 0.35", v => v >= 0.35,
+            PerRound($"wrk hold {connections}", f => f.HoldsPerSecond, $"wrk live {connections}", f => f.RequestsPerSecond));
+        Goal($"wrk: keyed holds/s (shipped) ÷ wrk /health/live at {connections}", Holds($"wrk keyed {connections}") / live, "≥ 0.35", v => v >= 0.35,
+            PerRound($"wrk keyed {connections}", f => f.HoldsPerSecond, $"wrk live {connections}", f => f.RequestsPerSecond));
+        Goal($"wrk: p99 hot hold latency, shipped, at {connections} (ms)", Wrk.Where(f => f.Name.StartsWith($"wrk hold {connections} r", StringComparison.Ordinal))
+            .Select(f => f.P99Ms).DefaultIfEmpty(double.NaN).Max(), "≤ 30", v => v <= 30);
+        Goal($".NET generator: hot holds/s (shipped) ÷ /health/live at {connections}", Find($"shipped hold {connections}")?.PerSecond / Find($"shipped live {connections}")?.PerSecond ?? double.NaN,
+            "(beside wrk's)", _ => true);
+        var most = settings.ScaleOut.Max();
+        var fewest = settings.ScaleOut.Min();
+        if (most > fewest)
+        {
+            Goal($"scale-out: {most} servers, one hot event ÷ each its own event (holds/s)", Holds($"scale-out {most} hot") / Holds($"scale-out {most} separate"), "≥ 0.9",
+                v => v >= 0.9, PerRound($"scale-out {most} hot", f => f.HoldsPerSecond, $"scale-out {most} separate", f => f.HoldsPerSecond));
+            Goal($"scale-out: PostgreSQL CPU per hold, {most} servers ÷ {fewest}, hot event", Mean(f => f.PostgresCpuMicrosPerHold, $"scale-out {most} hot")
+                / Mean(f => f.PostgresCpuMicrosPerHold, $"scale-out {fewest} hot"), "≤ 1.3", v => v <= 1.3);
+            Goal($"scale-out: {most} servers ÷ {fewest}, hot event (holds/s)", Holds($"scale-out {most} hot") / Holds($"scale-out {fewest} hot"), "(reported)", _ => true);
+        }
+        Goal($"PgBouncer (transaction mode) ÷ direct, hot holds/s at {connections}", Holds($"pgbouncer hold {connections}") / Holds($"direct hold {connections}"),
+            "(reported)", _ => true, PerRound($"pgbouncer hold {connections}", f => f.HoldsPerSecond, $"direct hold {connections}", f => f.HoldsPerSecond));
+    }
 
     private static string Statuses(SortedDictionary<int, long> statuses) =>
         string.Join(" ", statuses.Select(kv => $"{(kv.Key == 0 ? "error" : kv.Key.ToString(CultureInfo.InvariantCulture))}×{kv.Value}"));

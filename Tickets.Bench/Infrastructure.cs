@@ -10,10 +10,10 @@ namespace Tickets.Bench;
 
 internal sealed record BenchSettings(
     TimeSpan Duration, TimeSpan WarmUp, int Rounds, int[] Connections, string? Out, bool SkipPgbench, IReadOnlySet<string> Phases, int SweepHolds,
-    int Starts)
+    int Starts, int[] ScaleOut, int WrkTokens, string? PinServers, string? PinPostgres, string? PinWrk, int PgBouncerPoolSize)
 {
     /// <summary>Every phase, in the order they run in a round (pgbench after them); <c>--phases</c> picks some for a quicker look.</summary>
-    public static readonly string[] AllPhases = ["startup", "direct", "live", "hold", "lines", "keyed", "spread", "confirm", "sweep"];
+    public static readonly string[] AllPhases = ["startup", "direct", "live", "hold", "lines", "keyed", "spread", "confirm", "sweep", "ceiling", "scaleout", "pgbouncer"];
 
     /// <summary>
     /// Warm-up of a phase in the rounds after its first: the server's code is optimized by then, so this only
@@ -37,6 +37,11 @@ internal sealed record BenchSettings(
         var skipPgbench = false;
         var sweepHolds = 100_000;
         var starts = 10;
+        int[] scaleOut = [1, 2, 4];
+        var wrkTokens = 20_000;
+        string? pinServers = null, pinPostgres = null, pinWrk = null;
+        // Azure Database for PostgreSQL's built-in PgBouncer: pgbouncer.default_pool_size 50.
+        var pgBouncerPoolSize = 50;
         IReadOnlySet<string> phases = AllPhases.ToHashSet();
         for (var i = 0; i < args.Length; i++)
         {
@@ -50,6 +55,12 @@ internal sealed record BenchSettings(
                 case "--skip-pgbench": skipPgbench = true; break;
                 case "--sweep-holds": sweepHolds = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--starts": starts = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--scale-out": scaleOut = args[++i].Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--wrk-tokens": wrkTokens = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--pin-servers": pinServers = args[++i]; break;
+                case "--pin-postgres": pinPostgres = args[++i]; break;
+                case "--pin-wrk": pinWrk = args[++i]; break;
+                case "--pgbouncer-pool": pgBouncerPoolSize = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--phases":
                     phases = args[++i].Split(',').ToHashSet();
                     if (phases.Except(AllPhases).FirstOrDefault() is { } unknown)
@@ -57,25 +68,41 @@ internal sealed record BenchSettings(
                         throw new ArgumentException($"Unknown phase {unknown}; phases are {string.Join(",", AllPhases)}");
                     }
                     break;
-                default: throw new ArgumentException($"Unknown argument {args[i]}. Use --duration S --warmup S --rounds N --connections 64,256 --out FILE --skip-pgbench --sweep-holds N --starts N --phases {string.Join(",", AllPhases)}");
+                default: throw new ArgumentException($"Unknown argument {args[i]}. Use --duration S --warmup S --rounds N --connections 64,256 --out FILE --skip-pgbench --sweep-holds N --starts N --scale-out 1,2,4 --wrk-tokens N --pin-servers CPUS --pin-postgres CPUS --pin-wrk CPUS --pgbouncer-pool N --phases {string.Join(",", AllPhases)}");
             }
         }
         if (rounds < 1 || duration < TimeSpan.FromSeconds(1) || sweepHolds < 1 || starts < 1)
         {
             throw new ArgumentException("--rounds, --sweep-holds and --starts must be at least 1, --duration at least 1 s (pgbench counts whole seconds).");
         }
-        return new BenchSettings(duration, warmUp, rounds, connections, output, skipPgbench, phases, sweepHolds, starts);
+        if (wrkTokens < 1 || scaleOut.Any(n => n < 1))
+        {
+            throw new ArgumentException("--wrk-tokens and every --scale-out count must be at least 1.");
+        }
+        return new BenchSettings(duration, warmUp, rounds, connections, output, skipPgbench, phases, sweepHolds, starts, scaleOut, wrkTokens,
+            pinServers, pinPostgres, pinWrk, pgBouncerPoolSize);
     }
 }
 
 internal static class BenchDatabase
 {
+    /// <summary>
+    /// A database of this checkout's own on the shared local cluster: every run resets its database, and two
+    /// checkouts benchmarking at once on one database dropped each other's events and schema mid-run.
+    /// </summary>
+    private static string LocalDatabaseName()
+    {
+        var root = LocalPostgres.FindRepositoryRoot() ?? "";
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(root)))[..8];
+        return $"tickets_bench_{hash}";
+    }
+
     public static async Task<string> ResetAsync(ILoggerFactory loggers)
     {
         var logger = loggers.CreateLogger("Tickets.Bench");
         var configured = Environment.GetEnvironmentVariable("TICKETS_BENCH_CONNECTION_STRING");
         var connectionString = string.IsNullOrWhiteSpace(configured)
-            ? await new LocalPostgres(logger).EnsureStartedAsync("tickets_bench")
+            ? await new LocalPostgres(logger).EnsureStartedAsync(LocalDatabaseName())
             : configured;
         connectionString = new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 50 }.ConnectionString;
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
@@ -164,7 +191,13 @@ internal sealed partial class ServerProcess : IAsyncDisposable
 
     public BenchTarget Target => new(BaseAddress, _process.Id);
 
-    public static async Task<ServerProcess> StartAsync(string root, string connectionString, string holdMode, int port)
+    /// <param name="shipped">
+    /// Null: the load phases' server (abuse limits off, no sweep timer). Otherwise the shipped settings with
+    /// these changed (and the shipped sweep timer).
+    /// </param>
+    /// <param name="taskset">CPU list to pin the server to (taskset -c), or null.</param>
+    public static async Task<ServerProcess> StartAsync(string root, string connectionString, string holdMode, int port,
+        IReadOnlyDictionary<string, string>? shipped = null, string? taskset = null)
     {
         var dll = Path.Combine(root, "Tickets.Server", "bin", "Release", "net10.0", "Tickets.Server.dll");
         if (!File.Exists(dll))
@@ -172,7 +205,7 @@ internal sealed partial class ServerProcess : IAsyncDisposable
             throw new InvalidOperationException($"{dll} is missing: build it with dotnet build Tickets.Server -c Release (scripts/bench.sh does).");
         }
         var url = $"http://127.0.0.1:{port}";
-        var start = new ProcessStartInfo("dotnet", [dll, "--urls", url])
+        var start = new ProcessStartInfo(taskset is null ? "dotnet" : "taskset", taskset is null ? [dll, "--urls", url] : ["-c", taskset, "dotnet", dll, "--urls", url])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -191,6 +224,14 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         {
             start.Environment[name["BENCH_SERVER_".Length..]] = value;
         }
+        if (shipped is not null)
+        {
+            foreach (var (name, value) in shipped)
+            {
+                start.Environment[name] = value;
+            }
+            return await StartedAsync(start, url);
+        }
         // The sweep phase runs the sweeper itself, to time it: the server's minute timer would be a second sweeper
         // at once, which production never has (the Functions timer runs on one instance at a time). Its schedule
         // is set to once a year here.
@@ -203,6 +244,11 @@ internal sealed partial class ServerProcess : IAsyncDisposable
         start.Environment["RateLimits__MaxActiveHoldsPerUser"] = "0";
         start.Environment["RateLimits__MaxHeldSeatsPerUser"] = "0";
         start.Environment["Tickets__DefaultMaxTicketsPerUser"] = "0";
+        return await StartedAsync(start, url);
+    }
+
+    private static async Task<ServerProcess> StartedAsync(ProcessStartInfo start, string url)
+    {
         var process = Process.Start(start)!;
         process.OutputDataReceived += (_, _) => { };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { Console.Error.WriteLine($"[server] {e.Data}"); } };

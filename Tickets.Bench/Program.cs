@@ -160,6 +160,26 @@ if (batched is not null && settings.Runs("sweep"))
     }
     await report.CheckInvariantAsync("after sweep", dataSource);
 }
+// wrk against servers at their shipped settings, each phase with servers of its own, after the others.
+if (settings.Phases.Overlaps(["ceiling", "scaleout", "pgbouncer"]) && !Wrk.Available)
+{
+    report.Failures.Add("wrk is not installed (scripts/bench.sh installs it): the ceiling, scale-out and PgBouncer phases did not run");
+}
+else
+{
+    if (settings.Runs("ceiling"))
+    {
+        await WrkPhases.RunCeilingAsync(root, connectionString, dataSource, report, settings);
+    }
+    if (settings.Runs("scaleout"))
+    {
+        await WrkPhases.RunScaleOutAsync(root, connectionString, dataSource, report, settings);
+    }
+    if (settings.Runs("pgbouncer"))
+    {
+        await WrkPhases.RunPgBouncerAsync(root, connectionString, dataSource, report, settings);
+    }
+}
 if (batchedServer is not null)
 {
     report.PeakRssMb["Batched"] = batchedServer.PeakRssMegabytes();

@@ -30,6 +30,9 @@ public sealed class Database
 
     public NpgsqlDataSource DataSource => _dataSource;
 
+    /// <summary>How long statements prepared on a connection live there (see <see cref="Data.PreparedStatements"/>).</summary>
+    public PreparedStatements PreparedStatements { get; init; } = PreparedStatements.Kept;
+
     /// <summary>A transaction, on a connection of the pool or of <paramref name="lane"/>.</summary>
     public Task<T> InTransactionAsync<T>(
         Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>> work,
@@ -41,7 +44,17 @@ public sealed class Database
             await using var lease = await LeaseAsync(lane, ct);
             var connection = lease.Connection;
             await using var transaction = await connection.BeginTransactionAsync(isolation, ct);
-            var result = await work(connection, transaction, ct);
+            T result;
+            try
+            {
+                result = await work(connection, transaction, ct);
+            }
+            catch when (PreparedStatements == PreparedStatements.PerTransaction)
+            {
+                await UnprepareAfterFailureAsync(connection);
+                throw;
+            }
+            await UnprepareAsync(connection, ct);
             try
             {
                 await transaction.CommitAsync(ct);
@@ -65,6 +78,10 @@ public sealed class Database
         RunAsync(async ct =>
         {
             await using var lease = await LeaseAsync(lane, ct);
+            if (PreparedStatements == PreparedStatements.PerTransaction)
+            {
+                return await InExplicitTransactionAsync(lease.Connection, work, ct);
+            }
             try
             {
                 return await work(lease.Connection, ct);
@@ -74,6 +91,88 @@ public sealed class Database
                 throw new CommitOutcomeUnknownException(ex);
             }
         }, cancellationToken);
+
+    /// <summary>
+    /// <see cref="InOneRoundTripAsync"/> behind a pooler that hands each transaction its own server connection:
+    /// a statement prepared in one round trip and run in the next must find the same server connection, so the
+    /// unit of work runs in an explicit transaction (PgBouncer keeps one server connection for it), its prepared
+    /// statements are closed before COMMIT, and COMMIT is one more round trip. The outcomes are the same: an
+    /// error PostgreSQL reports has rolled everything back; a connection lost after the work was sent (COMMIT
+    /// included) leaves it unknown.
+    /// </summary>
+    private async Task<T> InExplicitTransactionAsync<T>(NpgsqlConnection connection, Func<NpgsqlConnection, CancellationToken, Task<T>> work, CancellationToken ct)
+    {
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        T result;
+        try
+        {
+            result = await work(connection, ct);
+            await UnprepareAsync(connection, ct);
+        }
+        catch (Exception ex) when (ex is TimeoutException or IOException || ex is NpgsqlException and not PostgresException)
+        {
+            throw new CommitOutcomeUnknownException(ex);
+        }
+        catch
+        {
+            await UnprepareAfterFailureAsync(connection);
+            throw;
+        }
+        try
+        {
+            await transaction.CommitAsync(ct);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException)
+        {
+            throw new CommitOutcomeUnknownException(ex);
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// With <see cref="PreparedStatements.PerTransaction"/>: closes what the unit of work prepared, while its
+    /// transaction still holds the server connection. Npgsql has no asynchronous form of it: one more round trip,
+    /// in this mode only.
+    /// </summary>
+    private ValueTask UnprepareAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
+        if (PreparedStatements == PreparedStatements.PerTransaction)
+        {
+            ct.ThrowIfCancellationRequested();
+            connection.UnprepareAll();
+        }
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// After a failed unit of work: a statement left prepared on the pooler's server connection would collide with
+    /// the next client's statement of the same name there ("prepared statement _p1 already exists"). In the
+    /// aborted transaction nothing but a rollback runs, and after it the pooler may hand the server connection to
+    /// someone else; so the rollback and the deallocation go in one round trip (the pooler switches server
+    /// connections only between round trips), then Npgsql forgets its statements too. Where even that fails, the
+    /// connection is not given back to the pool.
+    /// </summary>
+    private static async Task UnprepareAfterFailureAsync(NpgsqlConnection connection)
+    {
+        if (connection.FullState != ConnectionState.Open)
+        {
+            return;
+        }
+        try
+        {
+            await using (var end = new NpgsqlCommand("rollback; deallocate all", connection))
+            {
+                await end.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+            // Npgsql has no asynchronous form of it; a round trip on an idle connection, after a failure only.
+            connection.UnprepareAll();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException)
+        {
+            // Closing the physical connection ends the server session with it; PgBouncer drops its server connection.
+            NpgsqlConnection.ClearPool(connection);
+        }
+    }
 
     /// <summary>
     /// Reads, and writes that give the same result when applied twice, retried under the same rules. Other writes
@@ -211,6 +310,28 @@ public sealed class ConnectionLane(Database database) : IAsyncDisposable
             await connection.DisposeAsync();
         }
     }
+}
+
+/// <summary>
+/// Where statements the engine prepares (its whole-batch statements, <c>NpgsqlBatch.PrepareAsync</c>) may live.
+/// Setting <c>Tickets:PreparedStatements</c>; Npgsql's automatic preparation is off unless the connection string
+/// turns it on (<c>Max Auto Prepare</c>), and must stay off behind a pooler without prepared-statement support.
+/// </summary>
+public enum PreparedStatements
+{
+    /// <summary>
+    /// On the connection, for as long as it lives (prepared once, planned once): PostgreSQL directly, or a
+    /// PgBouncer that tracks protocol-level prepared statements (1.21+ with <c>max_prepared_statements</c> &gt; 0,
+    /// as Azure's built-in one). The default.
+    /// </summary>
+    Kept,
+
+    /// <summary>
+    /// Only within one transaction, closed before it commits: behind a pooler in transaction mode that does not
+    /// track prepared statements (PgBouncer before 1.21), where the next transaction may run on another server
+    /// connection. Costs a round trip to prepare, one to close and one to commit per unit of work.
+    /// </summary>
+    PerTransaction,
 }
 
 public sealed record DatabaseResilienceOptions

@@ -1,24 +1,26 @@
+// Each HTTP function is an operation of the declaration (ApiRoutes.All) by name; ApiGateMiddleware admits the
+// request (authentication, rate limit) before it runs, and a test checks name, methods and route against the declaration.
 using Microsoft.AspNetCore.Http;
 using Microsoft.Azure.Functions.Worker;
 using Tickets.Api;
 
 namespace Tickets.Functions;
 
-public sealed class EventsFunctions(EventEndpoints events)
+public sealed class EventsFunctions
 {
     [Function("CreateEvent")]
     public Task<IResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = ApiRoutes.Events)] HttpRequest req) =>
-        events.CreateAsync(req.HttpContext);
+        ApiGate.RunAsync(req.HttpContext);
 
     [Function("ListEvents")]
     public Task<IResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Events)] HttpRequest req) =>
-        events.ListAsync(req.HttpContext);
+        ApiGate.RunAsync(req.HttpContext);
 
     [Function("GetEvent")]
-    public Task<IResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Event)] HttpRequest req, string id) =>
-        events.GetAsync(req.HttpContext, id);
+    public Task<IResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", "head", Route = ApiRoutes.Event)] HttpRequest req) =>
+        ApiGate.RunAsync(req.HttpContext);
 
     [Function("UpdateEvent")]
-    public Task<IResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = ApiRoutes.Event)] HttpRequest req, string id) =>
-        events.UpdateAsync(req.HttpContext, id);
+    public Task<IResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = ApiRoutes.Event)] HttpRequest req) =>
+        ApiGate.RunAsync(req.HttpContext);
 }

@@ -13,6 +13,7 @@ var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.UseMiddleware<ResponseHeadersMiddleware>();
 builder.UseMiddleware<ProblemDetailsMiddleware>();
+builder.UseMiddleware<ApiGateMiddleware>();
 
 builder.Services
     .AddApplicationInsightsTelemetryWorkerService()

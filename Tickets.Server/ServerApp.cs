@@ -55,10 +55,7 @@ public static class ServerApp
                 : Problems.NotFound("No such route.");
             await result.ExecuteAsync(http);
         });
-        foreach (var route in ApiRoutes.All)
-        {
-            app.MapMethods($"/{ApiRoutes.Prefix}/{route.Template}", ApiRoutes.MethodsOf(route), route.Handle).WithName(route.Name);
-        }
+        app.MapApi();
         return app;
     }
 

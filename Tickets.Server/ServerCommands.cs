@@ -1,4 +1,4 @@
-// The command line: serve (default), migrate, create-admin, demote-admin, create-app-role.
+// The command line: serve (default), migrate, create-admin, demote-admin, create-app-role, openapi.
 using Npgsql;
 using Tickets.Api;
 using Tickets.Data;
@@ -72,6 +72,18 @@ public static class ServerCommands
                     logger.LogInformation("App role {Role} ready: rows of the schema's tables only", rest[0]);
                     return 0;
                 });
+            case "openapi":
+                // The document both hosts serve at /api/openapi.json, to a file or stdout: no database, no settings.
+                var document = await ApiDocument.GenerateAsync(CancellationToken.None);
+                if (rest.Length >= 1)
+                {
+                    await File.WriteAllTextAsync(rest[0], document);
+                }
+                else
+                {
+                    await Console.Out.WriteAsync(document);
+                }
+                return 0;
             default:
                 await Console.Error.WriteLineAsync("""
                     Usage: Tickets.Server [serve] [--urls http://127.0.0.1:7071]
@@ -79,6 +91,7 @@ public static class ServerCommands
                            TICKETS_ADMIN_PASSWORD=... Tickets.Server create-admin <email>
                            Tickets.Server demote-admin <email>
                            TICKETS_APP_ROLE_PASSWORD=... Tickets.Server create-app-role <role>
+                       Tickets.Server openapi [file]
                     """);
                 return 2;
         }

@@ -28,7 +28,7 @@ public abstract class OperationsApiTests(ApiHost host, ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task The_openapi_document_describes_every_route_of_the_table_and_nothing_else()
+    public async Task The_openapi_document_describes_every_declared_operation_and_nothing_else()
     {
         using var response = await Host.Client.GetAsync("openapi.json");
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
@@ -37,9 +37,10 @@ public abstract class OperationsApiTests(ApiHost host, ITestOutputHelper output)
 
         var documented = document.RootElement.GetProperty("paths").EnumerateObject()
             .SelectMany(path => path.Value.EnumerateObject().Select(op =>
-                (Name: op.Value.GetProperty("operationId").GetString(), Method: op.Name.ToUpperInvariant(), Template: path.Name.TrimStart('/'))))
+                (Name: op.Value.GetProperty("operationId").GetString(), Method: op.Name.ToUpperInvariant(), Template: path.Name)))
             .OrderBy(x => x.Name, StringComparer.Ordinal).ToList();
-        var routes = ApiRoutes.All.Select(r => ((string?)r.Name, r.Method, r.Template)).OrderBy(x => x.Item1, StringComparer.Ordinal).ToList();
+        // The docs page's own files (Scalar's scripts) are not operations of the API.
+        var routes = ApiRoutes.All.Where(r => r.Documented).Select(r => ((string?)r.Name, r.Method, $"/{ApiRoutes.Prefix}/{r.Template}")).OrderBy(x => x.Item1, StringComparer.Ordinal).ToList();
         Assert.Equal(routes, documented);
     }
 

@@ -177,7 +177,10 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
     public async Task A_connection_lost_after_the_round_trip_was_sent_is_an_unknown_outcome_and_never_retried()
     {
         var database = new Database(Db.DataSource, NullLogger<Database>.Instance,
-            new DatabaseResilienceOptions { MaxRetryAttempts = 3, RetryBaseDelay = TimeSpan.FromMilliseconds(1) });
+            new DatabaseResilienceOptions { MaxRetryAttempts = 3, RetryBaseDelay = TimeSpan.FromMilliseconds(1) })
+        {
+            PreparedStatements = PostgresFixture.PreparedStatements,
+        };
         var attempts = 0;
 
         var ex = await Assert.ThrowsAsync<DatabaseUnavailableException>(() => database.InOneRoundTripAsync<int>((_, _) =>
@@ -194,7 +197,10 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
     public async Task A_round_trip_that_PostgreSQL_rolled_back_is_retried()
     {
         var database = new Database(Db.DataSource, NullLogger<Database>.Instance,
-            new DatabaseResilienceOptions { MaxRetryAttempts = 3, RetryBaseDelay = TimeSpan.FromMilliseconds(1) });
+            new DatabaseResilienceOptions { MaxRetryAttempts = 3, RetryBaseDelay = TimeSpan.FromMilliseconds(1) })
+        {
+            PreparedStatements = PostgresFixture.PreparedStatements,
+        };
         var attempts = 0;
 
         var result = await database.InOneRoundTripAsync((_, _) => ++attempts < 3
@@ -505,7 +511,7 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
     {
         // Every plan costs more than jit_above_cost here, as the hold statement's did once the statistics showed a
         // user with 100,000 holds: JIT code is not kept with a cached plan, so each batch compiled it anew (40–70 ms).
-        var connectionString = new NpgsqlConnectionStringBuilder(Db.ConnectionString) { Options = "-c jit_above_cost=0" }.ConnectionString;
+        var connectionString = new NpgsqlConnectionStringBuilder(Db.DirectConnectionString) { Options = "-c jit_above_cost=0" }.ConnectionString;
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var database = new Database(dataSource, NullLogger<Database>.Instance);
         var engine = new ReservationEngine(database, NullLogger<ReservationEngine>.Instance) { MaxActiveHoldsPerUser = 5 };

@@ -57,6 +57,7 @@ public abstract class ApiHost : IAsyncLifetime
             ["RateLimits:HoldsPerClientPerMinute"] = "0",
             ["RateLimits:MaxHeldSeatsPerUser"] = "0",
             ["Tickets:DefaultMaxTicketsPerUser"] = "0",
+            ["Tickets:PreparedStatements"] = PostgresFixture.PreparedStatements.ToString(),
         };
         foreach (var (key, value) in Settings)
         {
