@@ -22,6 +22,7 @@ using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.OpenApi;
+using Tickets.Data;
 
 namespace Tickets.Api;
 
@@ -82,10 +83,20 @@ public static class ApiDocument
             return Task.CompletedTask;
         });
         options.AddOperationTransformer(DescribeOperationAsync);
-        options.AddSchemaTransformer((schema, context, _) =>
+        // A ValueList<T> is a plain JSON array (its converter), which the schema exporter cannot see: no component of
+        // its own, described below as an array of T.
+        options.CreateSchemaReferenceId = info => IsValueList(info.Type) ? null : OpenApiOptions.CreateDefaultSchemaReferenceId(info);
+        options.AddSchemaTransformer(async (schema, context, cancellationToken) =>
         {
             var type = context.JsonTypeInfo.Type;
             var valueType = Nullable.GetUnderlyingType(type) ?? type;
+            if (IsValueList(valueType) && context.Document is { } document)
+            {
+                var itemType = valueType.GetGenericArguments()[0];
+                document.AddComponent(itemType.Name, await context.GetOrCreateSchemaAsync(itemType, null, cancellationToken));
+                schema.Type = JsonSchemaType.Array;
+                schema.Items = new OpenApiSchemaReference(itemType.Name, document);
+            }
             if (valueType == typeof(DateTime) || valueType == typeof(DateTimeOffset))
             {
                 // ApiJson's converters write UTC with a Z and read only dates with an offset: RFC 3339 date-times.
@@ -112,9 +123,10 @@ public static class ApiDocument
                 // Responses may gain fields; clients must ignore those they do not know.
                 schema.AdditionalPropertiesAllowed = true;
             }
-            return Task.CompletedTask;
         });
     }
+
+    private static bool IsValueList(Type type) => type.IsGenericType && type.GetGenericTypeDefinition() == typeof(ValueList<>);
 
     private static async Task DescribeOperationAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
@@ -126,16 +138,19 @@ public static class ApiDocument
             operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, context.Document)] = [] }];
         }
         operation.Parameters ??= [];
-        if (route.Template.Contains("{id}", StringComparison.Ordinal) && !operation.Parameters.Any(p => p.In == ParameterLocation.Path))
+        foreach (var (name, description) in new[] { ("id", "The id (a UUID); any other value answers 404."), ("typeId", "The ticket type's id (a UUID); any other value answers 404.") })
         {
-            operation.Parameters.Add(new OpenApiParameter
+            if (route.Template.Contains($"{{{name}}}", StringComparison.Ordinal) && !operation.Parameters.Any(p => p.In == ParameterLocation.Path && p.Name == name))
             {
-                Name = "id",
-                In = ParameterLocation.Path,
-                Required = true,
-                Description = "The id (a UUID); any other value answers 404.",
-                Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uuid" },
-            });
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = name,
+                    In = ParameterLocation.Path,
+                    Required = true,
+                    Description = description,
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String, Format = "uuid" },
+                });
+            }
         }
         foreach (var parameter in route.Parameters)
         {

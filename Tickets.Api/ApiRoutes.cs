@@ -115,6 +115,8 @@ public static class ApiRoutes
     public const string Guest = "auth/guest";
     public const string Events = "events";
     public const string Event = "events/{id}";
+    public const string TicketTypes = "events/{id}/ticket-types";
+    public const string TicketType = "events/{id}/ticket-types/{typeId}";
     public const string Hold = "reservations/hold";
     public const string Reservations = "reservations";
     public const string Reservation = "reservations/{id}";
@@ -200,7 +202,7 @@ public static class ApiRoutes
             Limit = RateLimit.Writes, Body = typeof(CreateEventRequest),
             Example = new { name = "Concert", capacity = 500, salesOpensAt = "2026-12-01T10:00:00Z", holdSeconds = 300 },
             Status = 201, Response = typeof(EventResponse), ResponseDescription = "Created; the Location header points at it",
-            Problems = [new(400, "Invalid name, capacity, sales window, limit or hold duration", ProblemCodes.InvalidRequest)],
+            Problems = [new(400, "Invalid name, capacity, sales window, limit, hold duration, currency or ticket types", ProblemCodes.InvalidRequest)],
         },
         new("ListEvents", "GET", Events, "List events", Access.Anyone, c => EventsOf(c).ListAsync(c))
         {
@@ -224,18 +226,58 @@ public static class ApiRoutes
                 new(409, "Capacity below held + confirmed seats", ProblemCodes.CapacityBelowCommitted),
             ],
         },
+        new("CreateTicketType", "POST", TicketTypes, "Add a ticket type to an event (admin)", Access.Admin, c => TicketTypesOf(c).CreateAsync(c))
+        {
+            Limit = RateLimit.Writes, Body = typeof(TicketTypeRequest), Example = new { name = "Balcony", price = 4500, capacity = 120, maxTicketsPerUser = 4 },
+            Status = 201, Response = typeof(TicketTypeResponse), ResponseDescription = "Created; the Location header points at it",
+            Problems =
+            [
+                new(400, "Invalid name, price, capacity, sales window, limit or state", ProblemCodes.InvalidRequest),
+                new(404, "No such event", ProblemCodes.EventNotFound),
+                new(409, $"The event already has {Limits.MaxTicketTypesPerEvent} ticket types", ProblemCodes.TooManyTicketTypes),
+            ],
+        },
+        new("ListTicketTypes", "GET", TicketTypes, "An event's ticket types with their live seat counters", Access.Anyone, c => TicketTypesOf(c).ListAsync(c))
+        {
+            Response = typeof(List<TicketTypeResponse>), ResponseDescription = "The event's ticket types",
+            Problems = [new(404, "No such event", ProblemCodes.EventNotFound)],
+        },
+        new("GetTicketType", "GET", TicketType, "Read a ticket type with its live seat counters", Access.Anyone, c => TicketTypesOf(c).GetAsync(c))
+        {
+            Response = typeof(TicketTypeResponse), ResponseDescription = "The ticket type",
+            Problems = [new(404, "No such event, or it has no ticket type with this id", ProblemCodes.TicketTypeNotFound)],
+        },
+        new("UpdateTicketType", "PATCH", TicketType, "Change a ticket type (admin)", Access.Admin, c => TicketTypesOf(c).UpdateAsync(c))
+        {
+            Description = "JSON merge-patch: an absent field stays as it is, null clears an optional one. Types are never deleted: pause one instead.",
+            Limit = RateLimit.Writes, Body = typeof(TicketTypeChangesRequest), Example = new { capacity = 150, state = TicketTypeState.Paused },
+            Response = typeof(TicketTypeResponse), ResponseDescription = "Updated",
+            Problems =
+            [
+                new(400, "Invalid or unknown field, or a sales window that closes before it opens", ProblemCodes.InvalidRequest),
+                new(404, "No such event, or it has no ticket type with this id", ProblemCodes.TicketTypeNotFound),
+                new(409, "Capacity below the type's held + confirmed seats", ProblemCodes.CapacityBelowCommitted),
+            ],
+        },
         new("Hold", "POST", Hold, "Hold seats for the event's hold duration", Access.Caller, c => ReservationsOf(c).HoldAsync(c))
         {
-            Limit = RateLimit.Holds, Body = typeof(HoldRequestBody), Example = new { eventId = "0b8e9f3c-54a1-4f0e-9c1e-2f1d5a7b6c01", quantity = 2 },
+            Description = "Send items (one line per ticket type) or, on an event with one ticket type, quantity alone. " +
+                "All lines are held or none; a refusal about one line names it (the problem's line and ticketTypeId).",
+            Limit = RateLimit.Holds, Body = typeof(HoldRequestBody),
+            Example = new { eventId = "0b8e9f3c-54a1-4f0e-9c1e-2f1d5a7b6c01", quantity = 2 },
             Parameters = [IdempotencyKey],
             Status = 201, Response = typeof(ReservationResponse), ResponseDescription = "Held; the Location header points at the reservation",
             Problems =
             [
-                new(400, "eventId and quantity are required, quantity in range, a well-formed Idempotency-Key", ProblemCodes.InvalidRequest, ProblemCodes.InvalidQuantity),
+                new(400, "eventId and either quantity or items are required, quantities in range, each type once, a well-formed Idempotency-Key; " +
+                    "ticket_type_required: a bare quantity on an event with several ticket types",
+                    ProblemCodes.InvalidRequest, ProblemCodes.InvalidQuantity, ProblemCodes.TicketTypeRequired),
                 new(401, "The account behind the token no longer exists", ProblemCodes.Unauthorized),
-                new(404, "No such event", ProblemCodes.EventNotFound),
-                new(409, "Not enough seats, a per-user limit, outside the sales window, or the same Idempotency-Key still running",
-                    ProblemCodes.SoldOut, ProblemCodes.LimitExceeded, ProblemCodes.SalesNotOpen, ProblemCodes.SalesClosed, ProblemCodes.IdempotencyKeyInUse),
+                new(404, "No such event, or a line's ticket type is not one of the event's", ProblemCodes.EventNotFound, ProblemCodes.TicketTypeNotFound),
+                new(409, "Not enough seats (of a line's type), a per-user limit (the event's or a line's type's), outside the sales window (the event's or a line's type's), " +
+                    "a line's type paused, or the same Idempotency-Key still running",
+                    ProblemCodes.SoldOut, ProblemCodes.LimitExceeded, ProblemCodes.SalesNotOpen, ProblemCodes.SalesClosed, ProblemCodes.TicketTypeNotOnSale,
+                    ProblemCodes.IdempotencyKeyInUse),
                 new(422, "The Idempotency-Key was used for a different request", ProblemCodes.IdempotencyKeyReused),
                 new(503, "Too many holds waiting for this event (Retry-After)", ProblemCodes.Overloaded),
             ],
@@ -370,6 +412,7 @@ public static class ApiRoutes
     public static IReadOnlyList<string> MethodsOf(ApiRoute route) => route.Method == "GET" ? ["GET", "HEAD"] : [route.Method];
 
     private static AuthEndpoints AuthOf(ApiCall c) => c.Http.RequestServices.GetRequiredService<AuthEndpoints>();
+    private static TicketTypeEndpoints TicketTypesOf(ApiCall c) => c.Http.RequestServices.GetRequiredService<TicketTypeEndpoints>();
     private static EventEndpoints EventsOf(ApiCall c) => c.Http.RequestServices.GetRequiredService<EventEndpoints>();
     private static ReservationEndpoints ReservationsOf(ApiCall c) => c.Http.RequestServices.GetRequiredService<ReservationEndpoints>();
     private static WebhookEndpoints WebhooksOf(ApiCall c) => c.Http.RequestServices.GetRequiredService<WebhookEndpoints>();

@@ -31,13 +31,28 @@ public sealed class EventEndpoints(
                 ? $"capacity is required and must be between 1 and {Limits.MaxCapacity}." : null)
             ?? ValidateWindow(body.SalesOpensAt?.UtcDateTime, body.SalesClosesAt?.UtcDateTime)
             ?? ValidateMaxTickets(body.MaxTicketsPerUser)
-            ?? ValidateHoldSeconds(body.HoldSeconds);
+            ?? ValidateHoldSeconds(body.HoldSeconds)
+            ?? ValidateCurrency(body.Currency)
+            ?? (body.TicketTypes is { Count: < 1 or > Limits.MaxTicketTypesPerEvent }
+                ? $"ticketTypes, when given, must hold 1 to {Limits.MaxTicketTypesPerEvent} types." : null);
+        var types = new List<NewTicketType>();
+        foreach (var (type, i) in (body.TicketTypes ?? []).Select((t, i) => (t, i)))
+        {
+            if (invalid is not null)
+            {
+                break;
+            }
+            var (read, invalidType) = TicketTypeEndpoints.Read(type);
+            invalid = invalidType is null ? null : $"ticketTypes[{i}]: {invalidType}";
+            types.Add(read!);
+        }
         if (invalid is not null)
         {
             return Problems.BadRequest(invalid);
         }
         var created = await events.CreateAsync(new NewEvent(name!, body.Capacity!.Value, body.SalesOpensAt?.UtcDateTime,
-            body.SalesClosesAt?.UtcDateTime, body.MaxTicketsPerUser ?? DefaultMaxTicketsPerUser, body.HoldSeconds ?? Limits.DefaultHoldSeconds), context.RequestAborted);
+            body.SalesClosesAt?.UtcDateTime, body.MaxTicketsPerUser ?? DefaultMaxTicketsPerUser, body.HoldSeconds ?? Limits.DefaultHoldSeconds,
+            body.Currency ?? Limits.DefaultCurrency, types), context.RequestAborted);
         logger.LogInformation("Created event {EventId} with {Capacity} seats", created.Id, created.Capacity);
         return TypedResults.Created($"/{ApiRoutes.Prefix}/events/{created.Id}", EventResponse.From(created));
     }
@@ -172,21 +187,26 @@ public sealed class EventEndpoints(
         return true;
     }
 
-    private static IResult EventNotFound() => Problems.NotFound("No event has this id.", ProblemCodes.EventNotFound);
+    internal static IResult EventNotFound() => Problems.NotFound("No event has this id.", ProblemCodes.EventNotFound);
 
-    private static string? ValidateName(string? name) =>
+    /// <summary>An ISO 4217 alphabetic code: three capital letters.</summary>
+    private static string? ValidateCurrency(string? currency) =>
+        currency is null || (currency.Length == 3 && currency.All(char.IsAsciiLetterUpper))
+            ? null : "currency must be an ISO 4217 code: three capital letters, such as EUR.";
+
+    internal static string? ValidateName(string? name) =>
         string.IsNullOrEmpty(name) || name.Length > Limits.MaxEventNameLength || Text.HasControlCharacters(name)
             ? $"name is required and must be at most {Limits.MaxEventNameLength} characters, without control characters." : null;
 
-    private static string? ValidateWindow(DateTime? opens, DateTime? closes) =>
+    internal static string? ValidateWindow(DateTime? opens, DateTime? closes) =>
         opens is { } o && closes is { } c && o >= c ? "salesOpensAt must be before salesClosesAt." : null;
 
-    private static string? ValidateMaxTickets(int? max) =>
+    internal static string? ValidateMaxTickets(int? max) =>
         max is < 1 or > Limits.MaxCapacity ? $"maxTicketsPerUser must be between 1 and {Limits.MaxCapacity}." : null;
 
     private static string? ValidateHoldSeconds(int? seconds) =>
         seconds is < Limits.MinHoldSeconds or > Limits.MaxHoldSeconds
             ? $"holdSeconds must be between {Limits.MinHoldSeconds} and {Limits.MaxHoldSeconds}." : null;
 
-    private static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
+    internal static string Truncate(string s) => s.Length <= 40 ? s : s[..40] + "…";
 }

@@ -27,6 +27,10 @@ public static class ProblemCodes
     public const string RequestTimeout = "request_timeout";
     public const string InvalidCredentials = "invalid_credentials";
     public const string InvalidQuantity = "invalid_quantity";
+    public const string TicketTypeNotFound = "ticket_type_not_found";
+    public const string TicketTypeNotOnSale = "ticket_type_not_on_sale";
+    public const string TicketTypeRequired = "ticket_type_required";
+    public const string TooManyTicketTypes = "too_many_ticket_types";
     public const string SoldOut = "sold_out";
     public const string LimitExceeded = "limit_exceeded";
     public const string SalesNotOpen = "sales_not_open";
@@ -55,8 +59,10 @@ public static class Problems
     /// <summary>Seconds a client should wait before retrying after a 503.</summary>
     public const int RetryAfterSeconds = 2;
 
-    public static ProblemHttpResult Create(int status, string code, string title, string detail) =>
-        TypedResults.Problem(new ProblemDetails
+    public static ProblemHttpResult Create(int status, string code, string title, string detail,
+        IEnumerable<KeyValuePair<string, object?>>? extensions = null)
+    {
+        var problem = new ProblemDetails
         {
             // A relative reference to the documentation of the code (RFC 9457 allows relative type URIs).
             Type = $"/{ApiRoutes.Prefix}/{ApiRoutes.Docs}#problem-{code}",
@@ -64,7 +70,13 @@ public static class Problems
             Status = status,
             Detail = detail,
             Extensions = { ["code"] = code, ["traceId"] = Activity.Current?.Id },
-        });
+        };
+        foreach (var (name, value) in extensions ?? [])
+        {
+            problem.Extensions[name] = value;
+        }
+        return TypedResults.Problem(problem);
+    }
 
     public static ProblemHttpResult BadRequest(string detail, string code = ProblemCodes.InvalidRequest) =>
         Create(StatusCodes.Status400BadRequest, code, "The request is invalid.", detail);
@@ -72,8 +84,9 @@ public static class Problems
     public static ProblemHttpResult NotFound(string detail, string code = ProblemCodes.NotFound) =>
         Create(StatusCodes.Status404NotFound, code, "Not found.", detail);
 
-    public static ProblemHttpResult Conflict(string code, string title, string detail) =>
-        Create(StatusCodes.Status409Conflict, code, title, detail);
+    public static ProblemHttpResult Conflict(string code, string title, string detail,
+        IEnumerable<KeyValuePair<string, object?>>? extensions = null) =>
+        Create(StatusCodes.Status409Conflict, code, title, detail, extensions);
 
     public static IResult Unauthorized(string detail) => new WithHeader(
         Create(StatusCodes.Status401Unauthorized, ProblemCodes.Unauthorized, "Authentication is required.", detail),

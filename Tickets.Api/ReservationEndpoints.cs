@@ -19,13 +19,18 @@ public sealed class ReservationEndpoints(
         {
             return problem;
         }
-        if (body!.EventId is null || body.Quantity is null)
+        if (body!.EventId is null || (body.Quantity is null) == (body.Items is null))
         {
-            return Problems.BadRequest("eventId and quantity are required.");
+            return Problems.BadRequest("eventId and either quantity or items are required.");
         }
         if (!Guid.TryParse(body.EventId, out var eventId))
         {
             return Problems.NotFound("No event has this id.", ProblemCodes.EventNotFound);
+        }
+        var (lines, badLines) = ReadLines(body);
+        if (badLines is not null)
+        {
+            return badLines;
         }
         var (key, badKey) = IdempotencyHeader.Read(context.Request);
         if (badKey is not null)
@@ -33,9 +38,10 @@ public sealed class ReservationEndpoints(
             return badKey;
         }
         var idempotency = key is null ? null : new IdempotencyKey<HoldResult>(key,
-            IdempotencyHeader.Hash("hold", eventId.ToString(), body.Quantity.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            IdempotencyHeader.Hash(["hold", eventId.ToString(), .. lines!.Select(l =>
+                $"{l.TicketTypeId?.ToString() ?? "-"}:{l.Quantity.ToString(System.Globalization.CultureInfo.InvariantCulture)}")]),
             r => IdempotencyHeader.RenderAsync(ToResult(r), services));
-        var request = new HoldRequest(caller!.UserId, eventId, body.Quantity.Value, idempotency);
+        var request = new HoldRequest(caller.UserId, eventId, lines!, idempotency);
         return await WithKeyAsync(caller.UserId, key, async () =>
         {
             var result = _batched
@@ -45,6 +51,44 @@ public sealed class ReservationEndpoints(
             return ToResult(result);
         });
     }
+
+    /// <summary>The hold's lines: the items as given, or one line of the event's only type for a bare quantity.</summary>
+    private static (IReadOnlyList<HoldLine>? Lines, IResult? Problem) ReadLines(HoldRequestBody body)
+    {
+        if (body.Items is not { } items)
+        {
+            return ([new HoldLine(null, body.Quantity!.Value)], null);
+        }
+        if (items.Count is < 1 or > Limits.MaxLinesPerHold)
+        {
+            return (null, Problems.BadRequest($"items must hold 1 to {Limits.MaxLinesPerHold} lines."));
+        }
+        var lines = new List<HoldLine>(items.Count);
+        for (var i = 0; i < items.Count; i++)
+        {
+            if (items[i] is not { TicketTypeId: { } typeText, Quantity: { } quantity })
+            {
+                return (null, Problems.BadRequest($"items[{i}] needs a ticketTypeId and a quantity."));
+            }
+            if (!Guid.TryParse(typeText, out var typeId))
+            {
+                return (null, TicketTypeNotFound(i, null));
+            }
+            if (lines.Any(l => l.TicketTypeId == typeId))
+            {
+                return (null, Problems.BadRequest($"items[{i}] names a ticket type already named by an earlier line; give each type once."));
+            }
+            lines.Add(new HoldLine(typeId, quantity));
+        }
+        return (lines, null);
+    }
+
+    private static IResult TicketTypeNotFound(int? line, Guid? typeId) => Problems.Create(StatusCodes.Status404NotFound,
+        ProblemCodes.TicketTypeNotFound, "Not found.", $"Line {line}: this event has no ticket type with this id.", LineOf(line, typeId));
+
+    /// <summary>The refused line, for problems about one line: its index in <c>items</c> and its type.</summary>
+    private static KeyValuePair<string, object?>[] LineOf(int? line, Guid? typeId) =>
+        line is null ? [] : [new("line", line), new("ticketTypeId", typeId)];
 
     /// <summary>Runs a keyed request once per key at a time in this process; unkeyed ones just run.</summary>
     private static async Task<IResult> WithKeyAsync(Guid userId, string? key, Func<Task<IResult>> run)
@@ -67,32 +111,46 @@ public sealed class ReservationEndpoints(
         }
     }
 
-    public static IResult ToResult(HoldResult result) => result.Outcome switch
+    public static IResult ToResult(HoldResult result)
     {
-        HoldOutcome.Held => TypedResults.Created($"/{ApiRoutes.Prefix}/reservations/{result.Reservation!.Id}",
-            ReservationResponse.From(result.Reservation)),
-        HoldOutcome.EventNotFound => Problems.NotFound("No event has this id.", ProblemCodes.EventNotFound),
-        HoldOutcome.InvalidQuantity => Problems.BadRequest(
-            $"quantity must be between 1 and {Limits.MaxQuantityPerHold}.", ProblemCodes.InvalidQuantity),
-        HoldOutcome.SalesNotOpen => Problems.Conflict(ProblemCodes.SalesNotOpen, "Sales have not opened yet.",
-            "This event's sales window has not opened yet."),
-        HoldOutcome.SalesClosed => Problems.Conflict(ProblemCodes.SalesClosed, "Sales are closed.",
-            "This event's sales window has closed."),
-        HoldOutcome.LimitExceeded => Problems.Conflict(ProblemCodes.LimitExceeded, "Ticket limit exceeded.",
-            "This hold would take you over the event's per-user ticket limit (active holds and confirmed tickets count)."),
-        HoldOutcome.UnknownUser => Problems.Unauthorized("The account behind this token no longer exists."),
-        HoldOutcome.TooManyActiveHolds => Problems.Conflict(ProblemCodes.LimitExceeded, "Too many active holds.",
-            "You already hold as many reservations as anyone may at once. Confirm or release one first."),
-        HoldOutcome.TooManyHeldSeats => Problems.Conflict(ProblemCodes.LimitExceeded, "Too many seats held.",
-            "This hold would take you over the number of seats anyone may hold at once across all events. Confirm or release a hold first."),
-        HoldOutcome.SoldOut => Problems.Conflict(ProblemCodes.SoldOut, "Not enough seats.",
-            "Not enough seats are available for this quantity."),
-        HoldOutcome.Replayed => IdempotencyHeader.Replay(result.Replay!),
-        HoldOutcome.IdempotencyKeyReused => IdempotencyHeader.Reused(),
-        HoldOutcome.Overloaded => Problems.Unavailable(ProblemCodes.Overloaded,
-            "Too many holds are waiting for this event. Retry shortly.", retryAfterSeconds: 1),
-        _ => throw new InvalidOperationException($"Unexpected outcome {result.Outcome}"),
-    };
+        // A refusal about one line names it (its index in items, its type) in the detail and as extensions.
+        var line = result.Line is { } index ? $"Line {index} (ticket type {result.TicketTypeId}): " : "";
+        var extensions = LineOf(result.Line, result.TicketTypeId);
+        return result.Outcome switch
+        {
+            HoldOutcome.Held => TypedResults.Created($"/{ApiRoutes.Prefix}/reservations/{result.Reservation!.Id}",
+                ReservationResponse.From(result.Reservation)),
+            HoldOutcome.EventNotFound => Problems.NotFound("No event has this id.", ProblemCodes.EventNotFound),
+            HoldOutcome.TicketTypeNotFound => TicketTypeNotFound(result.Line, result.TicketTypeId),
+            HoldOutcome.TicketTypeRequired => Problems.BadRequest(
+                "This event sells several ticket types: send items with a ticketTypeId each instead of a bare quantity.",
+                ProblemCodes.TicketTypeRequired),
+            HoldOutcome.InvalidQuantity => Problems.BadRequest(
+                $"Each line's quantity, and all lines together, must be between 1 and {Limits.MaxQuantityPerHold}.", ProblemCodes.InvalidQuantity),
+            HoldOutcome.TicketTypeNotOnSale => Problems.Conflict(ProblemCodes.TicketTypeNotOnSale, "Ticket type not on sale.",
+                $"{line}this ticket type's sales are paused.", extensions),
+            HoldOutcome.SalesNotOpen => Problems.Conflict(ProblemCodes.SalesNotOpen, "Sales have not opened yet.",
+                line == "" ? "This event's sales window has not opened yet." : $"{line}this ticket type's sales window has not opened yet.", extensions),
+            HoldOutcome.SalesClosed => Problems.Conflict(ProblemCodes.SalesClosed, "Sales are closed.",
+                line == "" ? "This event's sales window has closed." : $"{line}this ticket type's sales window has closed.", extensions),
+            HoldOutcome.LimitExceeded => Problems.Conflict(ProblemCodes.LimitExceeded, "Ticket limit exceeded.", line == ""
+                ? "This hold would take you over the event's per-user ticket limit (active holds and confirmed tickets of all its types count)."
+                : $"{line}this hold would take you over the ticket type's per-user limit (active holds and confirmed tickets count).", extensions),
+            HoldOutcome.UnknownUser => Problems.Unauthorized("The account behind this token no longer exists."),
+            HoldOutcome.TooManyActiveHolds => Problems.Conflict(ProblemCodes.LimitExceeded, "Too many active holds.",
+                "You already hold as many reservations as anyone may at once. Confirm or release one first."),
+            HoldOutcome.TooManyHeldSeats => Problems.Conflict(ProblemCodes.LimitExceeded, "Too many seats held.",
+                "This hold would take you over the number of seats anyone may hold at once across all events. Confirm or release a hold first."),
+            HoldOutcome.SoldOut => Problems.Conflict(ProblemCodes.SoldOut, "Not enough seats.", line == ""
+                ? "Not enough seats are available for this quantity."
+                : $"{line}not enough seats of this ticket type are available for this quantity.", extensions),
+            HoldOutcome.Replayed => IdempotencyHeader.Replay(result.Replay!),
+            HoldOutcome.IdempotencyKeyReused => IdempotencyHeader.Reused(),
+            HoldOutcome.Overloaded => Problems.Unavailable(ProblemCodes.Overloaded,
+                "Too many holds are waiting for this event. Retry shortly.", retryAfterSeconds: 1),
+            _ => throw new InvalidOperationException($"Unexpected outcome {result.Outcome}"),
+        };
+    }
 
     public async Task<IResult> ConfirmAsync(ApiCall call)
     {
@@ -109,7 +167,7 @@ public sealed class ReservationEndpoints(
         var idempotency = key is null ? null : new IdempotencyKey<ChangeResult>(key,
             IdempotencyHeader.Hash("confirm", reservationId.ToString()),
             r => IdempotencyHeader.RenderAsync(ToResult(r, "confirm"), services));
-        return await WithKeyAsync(caller!.UserId, key, async () =>
+        return await WithKeyAsync(caller.UserId, key, async () =>
         {
             var result = _batched
                 ? await combiner.ConfirmAsync(caller.UserId, reservationId, context.RequestAborted, idempotency)

@@ -53,6 +53,7 @@ public static class TicketsServices
             return combiner;
         });
         services.AddSingleton<EventStore>();
+        services.AddSingleton<TicketTypeStore>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<TokenService>();
         services.AddSingleton<ExpiredHoldsJob>();
@@ -68,6 +69,7 @@ public static class TicketsServices
 
         services.AddSingleton<AuthEndpoints>();
         services.AddSingleton<EventEndpoints>();
+        services.AddSingleton<TicketTypeEndpoints>();
         services.AddSingleton<ReservationEndpoints>();
         services.AddSingleton<WebhookEndpoints>();
         services.AddSingleton<HealthEndpoints>();

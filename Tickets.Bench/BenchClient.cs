@@ -85,6 +85,36 @@ internal sealed class BenchClient
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>An event sold as <paramref name="types"/> ticket types, each with the whole capacity as its quota.</summary>
+    public async Task<(Guid EventId, Guid[] TypeIds)> CreateTypedEventAsync(string name, int capacity, int types)
+    {
+        using var client = new HttpClient { BaseAddress = _base };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _adminToken);
+        var ticketTypes = Enumerable.Range(0, types).Select(i => new { name = $"Type {i}", price = 1000 * (i + 1), capacity }).ToArray();
+        using var response = await client.PostAsJsonAsync("events", new { name, capacity, holdSeconds = Limits.MaxHoldSeconds, ticketTypes });
+        response.EnsureSuccessStatusCode();
+        var created = (await response.Content.ReadFromJsonAsync<EventResponse>())!;
+        return (created.Id, created.TicketTypes.Select(t => t.Id).ToArray());
+    }
+
+    /// <summary>
+    /// Holds of one seat on each of 1 to 3 types, every combination of the types in turn, so that the tickets
+    /// per hold are exactly <see cref="TicketsPerLinesHold"/> on average.
+    /// </summary>
+    public static BenchOperation HoldLines((Guid EventId, Guid[] TypeIds) ev, BenchClient owner)
+    {
+        var combinations = Enumerable.Range(1, (1 << ev.TypeIds.Length) - 1)
+            .Select(mask => ev.TypeIds.Where((_, i) => (mask & (1 << i)) != 0).ToArray()).ToArray();
+        var bodies = combinations.Select(types => Encoding.UTF8.GetBytes(
+            $$"""{"eventId":"{{ev.EventId}}","items":[{{string.Join(",", types.Select(t => $$"""{"ticketTypeId":"{{t}}","quantity":1}"""))}}]}""")).ToArray();
+        owner.TicketsPerLinesHold = combinations.Average(c => c.Length);
+        var next = 0;
+        return (client, worker, ct) => owner.HoldAsync(client, bodies[(uint)Interlocked.Increment(ref next) % bodies.Length], worker, ct);
+    }
+
+    /// <summary>Tickets per request of the <see cref="HoldLines"/> phase.</summary>
+    public double TicketsPerLinesHold { get; private set; } = double.NaN;
+
     public Task<int> Live(HttpClient client, int worker, CancellationToken cancellationToken) =>
         SendAsync(client, new HttpRequestMessage(HttpMethod.Get, "health/live"), worker, cancellationToken);
 
@@ -122,10 +152,16 @@ internal sealed class BenchClient
         await using var transaction = await connection.BeginTransactionAsync();
         var user = await connection.ExecuteScalarAsync<Guid>("select id from users where role = 'guest' limit 1", transaction: transaction);
         await connection.ExecuteAsync("""
-            insert into reservations (id, event_id, user_id, quantity, status, created_at, expires_at)
-            select gen_random_uuid(), @EventId, @User, 1, 'HOLD', now() - interval '1 hour', now() - interval '1 second'
-            from generate_series(1, @Count);
+            with inserted as (
+                insert into reservations (id, event_id, user_id, quantity, status, created_at, expires_at)
+                select gen_random_uuid(), @EventId, @User, 1, 'HOLD', now() - interval '1 hour', now() - interval '1 second'
+                from generate_series(1, @Count)
+                returning id
+            )
+            insert into reservation_lines (reservation_id, ticket_type_id, quantity, unit_price)
+            select id, (select id from ticket_types where event_id = @EventId), 1, 0 from inserted;
             update events set available = available - @Count, held = held + @Count where id = @EventId;
+            update ticket_types set available = available - @Count, held = held + @Count where event_id = @EventId;
             """, new { EventId = eventId, User = user, Count = count }, transaction);
         await transaction.CommitAsync();
         return count;

@@ -27,6 +27,9 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
     public SortedDictionary<int, List<double>> Pgbench { get; } = [];
     public Dictionary<string, double> PeakRssMb { get; } = [];
     public SweepFigures? Sweep { get; set; }
+
+    /// <summary>Tickets per request of the lines phase (its requests/s times this is its tickets/s).</summary>
+    public double TicketsPerLinesHold { get; set; } = double.NaN;
     public List<StartupFigures> Startup { get; set; } = [];
     public List<(int Connections, WebhookBacklogFigures Figures)> WebhookBacklog { get; } = [];
     public List<string> Failures { get; } = [];
@@ -197,6 +200,13 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
         Goal($"p99 batched hold latency at {high} (ms)", Find($"hold batched {high}")?.Result().P99Ms ?? double.NaN, "≤ 50", v => v <= 50);
         Goal($"batched hot holds/s at {high} ÷ best", Rate($"hold batched {high}") / Best(Rate), "≥ 0.9", v => v >= 0.9,
             PerRound(r => r($"hold batched {high}") / Best(r)));
+        foreach (var c in settings.Connections)
+        {
+            // Single-line holds are one ticket each: tickets/s of holds of 1–3 lines against holds/s of one line.
+            Goal($"tickets/s of 1–3-line holds across 3 types ÷ single-line hot holds/s at {c}",
+                Rate($"lines {c}") * TicketsPerLinesHold / Rate($"hold batched {c}"), "≥ 0.7", v => v >= 0.7,
+                PerRound(r => r($"lines {c}") * TicketsPerLinesHold / r($"hold batched {c}")));
+        }
         Goal($"confirms/s ÷ batched holds/s at {low}", Rate($"confirm {low}") / Rate($"hold batched {low}"), "≥ 0.5", v => v >= 0.5,
             PerRound(r => r($"confirm {low}") / r($"hold batched {low}")));
         // Against the better of the two: a slump after the sweep must not pass for a cheap sweep (their mean did).

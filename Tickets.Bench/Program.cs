@@ -49,13 +49,14 @@ if (settings.Runs("startup"))
 // Both servers run for the whole benchmark (one process per hold mode, each on its own port and hot event), so
 // that the phases can be interleaved: every phase once per round, rounds one after another. The ratios compare
 // figures taken within the same few minutes, not at moments far apart on a machine whose speed drifts.
-var batchedPhases = settings.Phases.Overlaps(["live", "hold", "webhooks", "keyed", "spread", "confirm", "sweep"]);
+var batchedPhases = settings.Phases.Overlaps(["live", "hold", "webhooks", "lines", "keyed", "spread", "confirm", "sweep"]);
 await using var batchedServer = batchedPhases ? await ServerProcess.StartAsync(root, connectionString, "Batched", 7181) : null;
 await using var directServer = settings.Runs("direct") ? await ServerProcess.StartAsync(root, connectionString, "Direct", 7182) : null;
 var batched = batchedServer is null ? null : await BenchClient.CreateAsync(batchedServer.BaseAddress, dataSource, settings.Connections.Max());
 var direct = directServer is null ? null : await BenchClient.CreateAsync(directServer.BaseAddress, dataSource, settings.Connections.Max());
 var directHot = direct is null ? default : await direct.CreateEventAsync("Hot event (Direct)", 10_000_000);
 var hot = batched is null ? default : await batched.CreateEventAsync("Hot event", 10_000_000);
+var typed = batched is not null && settings.Runs("lines") ? await batched.CreateTypedEventAsync("Hot event with 3 types", 10_000_000, 3) : default;
 var spread = batched is not null && settings.Runs("spread")
     ? await Task.WhenAll(Enumerable.Range(0, 100).Select(i => batched.CreateEventAsync($"Event {i}", 10_000_000)))
     : [];
@@ -93,6 +94,12 @@ for (var round = 1; round <= settings.Rounds; round++)
             await hooks.WithHeldSubscriberAsync(() => report.RunAsync($"hold hooked {connections}",
                 "holds, one hot event, Batched, a reservation.held subscriber on loopback", connections, target, batched.Hold(hot), dataSource));
             Console.WriteLine($"hold hooked {connections}: {hooks.Sink.Received - deliveredBefore:N0} reservation.held webhooks received during the phase");
+        }
+        if (settings.Runs("lines"))
+        {
+            await report.RunAsync($"lines {connections}", "holds of 1–3 lines across 3 types, one hot event, Batched", connections, target,
+                BenchClient.HoldLines(typed, batched), dataSource);
+            report.TicketsPerLinesHold = batched.TicketsPerLinesHold;
         }
         if (settings.Runs("keyed"))
         {

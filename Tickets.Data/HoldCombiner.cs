@@ -49,7 +49,7 @@ public sealed class HoldCombiner
     public event Action<int, bool>? ChangeBatchCompleted;
 
     public Task<HoldResult> HoldAsync(HoldRequest request, CancellationToken cancellationToken) =>
-        ReservationEngine.IsValidQuantity(request.Quantity)
+        ReservationEngine.IsValidHold(request)
             ? _holds.EnqueueAsync(request, cancellationToken)
             : Task.FromResult(new HoldResult(HoldOutcome.InvalidQuantity));
 

@@ -21,6 +21,9 @@ public static partial class Migrator
     /// <summary>The migration after which accounts are compared by <see cref="EmailAddress.Key"/>.</summary>
     public const int EmailKeysVersion = 4;
 
+    /// <summary>The migration that gives every event its ticket types and every reservation its lines.</summary>
+    public const int TicketTypesVersion = 5;
+
     /// <param name="upTo">Apply migrations up to this version only (tests of a migration against older rows).</param>
     /// <returns>The versions applied by this call (empty when the schema was already current).</returns>
     public static async Task<IReadOnlyList<int>> MigrateAsync(

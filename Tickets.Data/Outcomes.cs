@@ -17,6 +17,12 @@ public enum HoldOutcome
     /// <summary>The user behind the request does not exist (a token outliving its account).</summary>
     UnknownUser,
     SoldOut,
+    /// <summary>A line names a type that is not one of the event's.</summary>
+    TicketTypeNotFound,
+    /// <summary>A line's type is paused.</summary>
+    TicketTypeNotOnSale,
+    /// <summary>A hold without types on an event that has several: the buyer must say which.</summary>
+    TicketTypeRequired,
     /// <summary>Too many holds are already waiting in this process; retry shortly (503).</summary>
     Overloaded,
     /// <summary>A retry of a keyed request: <see cref="HoldResult.Replay"/> is the first response.</summary>
@@ -25,7 +31,11 @@ public enum HoldOutcome
     IdempotencyKeyReused,
 }
 
-public readonly record struct HoldResult(HoldOutcome Outcome, Reservation? Reservation = null, StoredResponse? Replay = null);
+/// <param name="Line">The index of the refused line, when the refusal is about one line (its type's quota,
+/// window, state or limit); null when it is about the whole hold (the venue, the event's window or limit).</param>
+/// <param name="TicketTypeId">The type of the refused line.</param>
+public readonly record struct HoldResult(HoldOutcome Outcome, Reservation? Reservation = null, StoredResponse? Replay = null,
+    int? Line = null, Guid? TicketTypeId = null);
 
 public enum ChangeOutcome
 {
@@ -56,6 +66,19 @@ public enum EventUpdateOutcome
 }
 
 public readonly record struct EventUpdateResult(EventUpdateOutcome Outcome, Event? Event = null);
+
+public enum TicketTypeOutcome
+{
+    Done,
+    EventNotFound,
+    NotFound,
+    /// <summary>A quota below the type's held + confirmed seats.</summary>
+    CapacityBelowCommitted,
+    InvalidSalesWindow,
+    TooManyTypes,
+}
+
+public readonly record struct TicketTypeResult(TicketTypeOutcome Outcome, TicketType? TicketType = null);
 
 public readonly record struct SweepResult(int Holds, int Seats);
 

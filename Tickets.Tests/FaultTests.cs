@@ -245,8 +245,13 @@ public sealed class FaultTests(FaultFixture fixture, ITestOutputHelper output) :
                     select gen_random_uuid(), @EventId, @User, 1, 'HOLD', now() - interval '10 minutes', now() - interval '1 second'
                     from generate_series(1, 5000)
                     returning id
+                ), lines as (
+                    insert into reservation_lines (reservation_id, ticket_type_id, quantity, unit_price)
+                    select id, (select id from ticket_types where event_id = @EventId), 1, 0 from inserted
                 ), counters as (
                     update events set available = available - 5000, held = held + 5000 where id = @EventId
+                ), type_counters as (
+                    update ticket_types set available = available - 5000, held = held + 5000 where event_id = @EventId
                 )
                 select id from inserted
                 """, new { EventId = eventId, User = user })).ToArray();

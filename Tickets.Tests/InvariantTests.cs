@@ -1,4 +1,5 @@
 using Dapper;
+using Npgsql;
 using Tickets.Data;
 
 namespace Tickets.Tests;
@@ -35,8 +36,15 @@ public sealed class InvariantTests(PostgresFixture db) : EngineTestBase(db)
         // A confirmed ticket ended without its seat going back.
         await connection.ExecuteAsync(
             "update reservations set status = 'CANCELLED', ended_at = now() where event_id = @Id and status = 'CONFIRMED'", new { Id = confirmedWrong.Id });
-        // Seats counted as held on an event with no reservations at all.
-        await connection.ExecuteAsync("update events set available = available - 1, held = held + 1 where id = @Id", new { Id = heldWithoutRows.Id });
+        // Seats counted as held on an event with no reservations at all: the event's counters alone are refused at
+        // commit (they would differ from its types'), the event's and its type's together only the check finds.
+        var alone = await Assert.ThrowsAsync<PostgresException>(() => connection.ExecuteAsync(
+            "update events set available = available - 1, held = held + 1 where id = @Id", new { Id = heldWithoutRows.Id }));
+        Assert.Equal("events_ticket_type_sums", alone.ConstraintName);
+        await connection.ExecuteAsync("""
+            update events set available = available - 1, held = held + 1 where id = @Id;
+            update ticket_types set available = available - 1, held = held + 1 where event_id = @Id;
+            """, new { Id = heldWithoutRows.Id });
 
         var broken = await Invariant.BrokenEventsAsync(Db.DataSource, None);
 

@@ -89,6 +89,54 @@ public sealed class MigratorTests
     }
 
     [Fact]
+    public async Task Existing_events_get_their_default_type_and_existing_reservations_their_line()
+    {
+        var (source, _) = await EmptySchemaAsync();
+        await using var _ = source;
+        await Migrator.MigrateAsync(source, NullLogger.Instance, CancellationToken.None, upTo: Migrator.TicketTypesVersion - 1);
+        var (user, sold, empty) = (Guid.CreateVersion7(), Guid.CreateVersion7(), Guid.CreateVersion7());
+        await using (var connection = await source.OpenConnectionAsync())
+        {
+            // An event with a hold, a confirmed sale and ended reservations, counters matching; and one with none.
+            await connection.ExecuteAsync("""
+                insert into users (id, email, email_key, password_hash, role) values (@User, 'old@example.test', 'old@example.test', 'hash', 'user');
+                insert into events (id, name, capacity, available, held, confirmed, max_tickets_per_user)
+                values (@Sold, 'Old', 20, 13, 3, 4, 10), (@Empty, 'Quiet', 5, 5, 0, 0, null);
+                insert into reservations (id, event_id, user_id, quantity, status, created_at, expires_at, confirmed_at, ended_at) values
+                    (gen_random_uuid(), @Sold, @User, 3, 'HOLD', now(), now() + interval '5 minutes', null, null),
+                    (gen_random_uuid(), @Sold, @User, 4, 'CONFIRMED', now(), now() + interval '5 minutes', now(), null),
+                    (gen_random_uuid(), @Sold, @User, 2, 'EXPIRED', now(), now(), null, now());
+                """, new { User = user, Sold = sold, Empty = empty });
+        }
+
+        var applied = await Migrator.MigrateAsync(source, NullLogger.Instance, CancellationToken.None);
+
+        Assert.Contains(Migrator.TicketTypesVersion, applied);
+        var database = new Database(source, NullLogger<Database>.Instance);
+        var events = new EventStore(database);
+        var old = (await events.GetAsync(sold, CancellationToken.None))!;
+        var type = Assert.Single(old.TicketTypes);
+        Assert.Equal(("EUR", Limits.DefaultTicketTypeName, 0, 20, 13, 3, 4), (old.Currency, type.Name, type.Price, type.Capacity, type.Available, type.Held, type.Confirmed));
+        Assert.Equal(5, Assert.Single((await events.GetAsync(empty, CancellationToken.None))!.TicketTypes).Available);
+        await using (var check = await source.OpenConnectionAsync())
+        {
+            var lines = (await check.QueryAsync<(Guid Type, int Quantity, int UnitPrice, int Reserved)>("""
+                select l.ticket_type_id, l.quantity, l.unit_price, r.quantity
+                from reservations r join reservation_lines l on l.reservation_id = r.id
+                """)).ToList();
+            Assert.Equal(3, lines.Count);
+            Assert.All(lines, l => Assert.Equal((type.Id, l.Reserved, 0), (l.Type, l.Quantity, l.UnitPrice)));
+        }
+        Assert.Empty(await Invariant.BrokenEventsAsync(source, CancellationToken.None));
+        // Old clients keep working: a hold without types, on the migrated event.
+        var engine = new ReservationEngine(database, NullLogger<ReservationEngine>.Instance);
+        var held = await engine.HoldAsync(new HoldRequest(user, sold, 3), CancellationToken.None);
+        Assert.Equal(HoldOutcome.Held, held.Outcome);
+        Assert.Equal([new ReservationLine(type.Id, 3, 0)], held.Reservation!.Lines);
+        Assert.Empty(await Invariant.BrokenEventsAsync(source, CancellationToken.None));
+    }
+
+    [Fact]
     public void Migrations_are_numbered_without_gaps()
     {
         Assert.Equal(Enumerable.Range(1, Migrator.All.Count), Migrator.All.Select(m => m.Version));

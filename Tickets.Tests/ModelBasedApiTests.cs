@@ -9,7 +9,8 @@ namespace Tickets.Tests;
 
 /// <summary>
 /// Random sequences of hold / confirm / release / cancel / expire / capacity change through the HTTP API,
-/// checked step by step against an in-memory model of the reservations and the event's counters.
+/// checked step by step against an in-memory model of the reservations and the counters of the event and of its
+/// two ticket types (quotas of 8 each under a venue of 12 at first): holds of one or both types.
 /// </summary>
 public abstract class ModelBasedApiTests(ApiHost host, ITestOutputHelper output) : HostTests(host, output)
 {
@@ -24,11 +25,13 @@ public abstract class ModelBasedApiTests(ApiHost host, ITestOutputHelper output)
         public override string ToString() => $"{Kind}(u{User},#{Target},{Amount})";
     }
 
-    private sealed class ModelReservation(Guid id, int owner, int quantity)
+    private sealed class ModelReservation(Guid id, int owner, int[] seats)
     {
         public Guid Id { get; } = id;
         public int Owner { get; } = owner;
-        public int Quantity { get; } = quantity;
+        /// <summary>Seats per ticket type (index 0 and 1).</summary>
+        public int[] Seats { get; } = seats;
+        public int Quantity => Seats.Sum();
         public string Status { get; set; } = ReservationStatus.Hold;
     }
 
@@ -63,9 +66,16 @@ public abstract class ModelBasedApiTests(ApiHost host, ITestOutputHelper output)
                 clients.Add(Host.NewClient(tokens.Issue(user!.Id, Roles.Guest).AccessToken));
             }
             var capacity = 12;
-            var ev = await Host.CreateEventAsync(await Host.AdminTokenAsync(), new { name = "Model", capacity });
+            const int quota = 8;
+            var ev = await Host.CreateEventAsync(await Host.AdminTokenAsync(), new
+            {
+                name = "Model",
+                capacity,
+                ticketTypes = new[] { new { name = "A", price = 100, capacity = quota }, new { name = "B", price = 250, capacity = quota } },
+            });
             var model = new List<ModelReservation>();
             int Sum(string status) => model.Where(r => r.Status == status).Sum(r => r.Quantity);
+            int TypeSum(int type, string status) => model.Where(r => r.Status == status).Sum(r => r.Seats[type]);
 
             foreach (var step in sequence)
             {
@@ -75,16 +85,26 @@ public abstract class ModelBasedApiTests(ApiHost host, ITestOutputHelper output)
                 {
                     case Kind.Hold:
                     {
-                        using var response = await clients[step.User].PostAsJsonAsync("reservations/hold", new { eventId = ev.Id, quantity = step.Amount });
-                        var fits = step.Amount <= capacity - Sum(ReservationStatus.Hold) - Sum(ReservationStatus.Confirmed);
+                        // One type, the other, or both (the second line smaller).
+                        int[] seats = (step.Target % 3) switch { 0 => [step.Amount, 0], 1 => [0, step.Amount], _ => [step.Amount, step.Target % 2 + 1] };
+                        var items = seats.Select((q, t) => (q, t)).Where(x => x.q > 0)
+                            .Select(x => new { ticketTypeId = ev.TicketTypes[x.t].Id, quantity = x.q }).ToArray();
+                        using var response = await clients[step.User].PostAsJsonAsync("reservations/hold", new { eventId = ev.Id, items });
+                        var typeShort = Enumerable.Range(0, 2).FirstOrDefault(t => seats[t] > quota - TypeSum(t, ReservationStatus.Hold) - TypeSum(t, ReservationStatus.Confirmed), -1);
+                        var fits = typeShort < 0 && seats.Sum() <= capacity - Sum(ReservationStatus.Hold) - Sum(ReservationStatus.Confirmed);
                         if (fits)
                         {
                             Assert.Equal(HttpStatusCode.Created, response.StatusCode);
-                            model.Add(new ModelReservation((await response.Content.ReadFromJsonAsync<ReservationResponse>())!.Id, step.User, step.Amount));
+                            var held = (await response.Content.ReadFromJsonAsync<ReservationResponse>())!;
+                            Assert.Equal(seats[0] * 100 + seats[1] * 250, held.Total);
+                            model.Add(new ModelReservation(held.Id, step.User, seats));
                         }
                         else
                         {
-                            await ProblemAssert.IsProblemAsync(response, 409, ProblemCodes.SoldOut);
+                            var problem = await ProblemAssert.IsProblemAsync(response, 409, ProblemCodes.SoldOut);
+                            // A short type is named by its line; only a short venue is refused without one.
+                            Assert.Equal(typeShort < 0 ? null : ev.TicketTypes[typeShort].Id.ToString(),
+                                problem.TryGetProperty("ticketTypeId", out var named) ? named.GetString() : null);
                         }
                         break;
                     }
@@ -178,6 +198,12 @@ public abstract class ModelBasedApiTests(ApiHost host, ITestOutputHelper output)
                 var expected = (capacity, capacity - Sum(ReservationStatus.Hold) - Sum(ReservationStatus.Confirmed),
                     Sum(ReservationStatus.Hold), Sum(ReservationStatus.Confirmed));
                 Assert.Equal(expected, (actual.Capacity, actual.Available, actual.Held, actual.Confirmed));
+                for (var t = 0; t < 2; t++)
+                {
+                    var (held, confirmed) = (TypeSum(t, ReservationStatus.Hold), TypeSum(t, ReservationStatus.Confirmed));
+                    var type = actual.TicketTypes[t];
+                    Assert.Equal((quota, quota - held - confirmed, held, confirmed), (type.Capacity, type.Available, type.Held, type.Confirmed));
+                }
             }
             foreach (var reservation in model)
             {

@@ -43,10 +43,16 @@ public sealed class SweeperTests(PostgresFixture db) : EngineTestBase(db)
         var user = await NewUserAsync();
         await using var connection = await Db.DataSource.OpenConnectionAsync();
         await connection.ExecuteAsync("""
-            insert into reservations (id, event_id, user_id, quantity, status, created_at, expires_at)
-            select gen_random_uuid(), @Event, @User, 1, 'HOLD', now(), now() + case when n <= 5 then interval '-1 minute' else interval '1 hour' end
-            from generate_series(1, 20000) n;
+            with inserted as (
+                insert into reservations (id, event_id, user_id, quantity, status, created_at, expires_at)
+                select gen_random_uuid(), @Event, @User, 1, 'HOLD', now(), now() + case when n <= 5 then interval '-1 minute' else interval '1 hour' end
+                from generate_series(1, 20000) n
+                returning id
+            )
+            insert into reservation_lines (reservation_id, ticket_type_id, quantity, unit_price)
+            select id, (select id from ticket_types where event_id = @Event), 1, 0 from inserted;
             update events set available = available - 20000, held = held + 20000 where id = @Event;
+            update ticket_types set available = available - 20000, held = held + 20000 where event_id = @Event;
             analyze reservations;
             """, new { Event = ev.Id, User = user });
 

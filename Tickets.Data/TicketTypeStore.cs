@@ -1,0 +1,186 @@
+using Dapper;
+using Npgsql;
+
+namespace Tickets.Data;
+
+/// <summary>A ticket type to create: price in minor units of the event's currency, capacity its quota.</summary>
+public sealed record NewTicketType(
+    string Name,
+    int Price,
+    int Capacity,
+    DateTime? SalesOpensAt = null,
+    DateTime? SalesClosesAt = null,
+    int? MaxTicketsPerUser = null,
+    int? SortOrder = null,
+    string State = TicketTypeState.OnSale);
+
+/// <summary>A partial update of a type: null leaves a field as it is; the Clear flags set a nullable field to null.</summary>
+public sealed record TicketTypeChanges
+{
+    public string? Name { get; init; }
+    public int? Price { get; init; }
+    public int? Capacity { get; init; }
+    public DateTime? SalesOpensAt { get; init; }
+    public bool ClearSalesOpensAt { get; init; }
+    public DateTime? SalesClosesAt { get; init; }
+    public bool ClearSalesClosesAt { get; init; }
+    public int? MaxTicketsPerUser { get; init; }
+    public bool ClearMaxTicketsPerUser { get; init; }
+    public int? SortOrder { get; init; }
+    public string? State { get; init; }
+}
+
+/// <summary>
+/// Ticket types of an event: added after the event, and changed. A type's counters are written by the
+/// reservation engine under the event's row lock; the writers here take that lock too, so a quota change never
+/// races a hold. Types are never deleted (a paused type sells nothing and keeps its reservations).
+/// </summary>
+public sealed class TicketTypeStore(Database database)
+{
+    /// <summary>The columns of <see cref="TicketType"/> from a <c>ticket_types t</c>.</summary>
+    internal const string TypeColumnsOfT = """
+        t.id, t.event_id, t.name, t.price, t.capacity, t.available, t.held, t.confirmed, t.sales_opens_at, t.sales_closes_at,
+        t.max_tickets_per_user, t.sort_order, t.state, t.created_at, t.updated_at
+        """;
+
+    /// <summary>Inserts the types of <see cref="InsertParameters"/> for the event <c>@Id</c>.</summary>
+    internal const string InsertTypesSql = """
+        insert into ticket_types (id, event_id, name, price, capacity, available, sales_opens_at, sales_closes_at, max_tickets_per_user, sort_order, state)
+        select t.id, @Id, t.name, t.price, t.capacity, t.capacity, t.opens, t.closes, t.max, t.sort_order, t.state
+        from unnest(@TypeIds, @TypeNames, @TypePrices, @TypeCapacities, @TypeOpens::timestamptz[], @TypeCloses::timestamptz[],
+                    @TypeMaxes::integer[], @TypeOrders, @TypeStates)
+            as t (id, name, price, capacity, opens, closes, max, sort_order, state)
+        """;
+
+    internal static DynamicParameters InsertParameters(Guid eventId, IReadOnlyList<NewTicketType> types)
+    {
+        var parameters = new DynamicParameters();
+        parameters.AddDynamicParams(new
+        {
+            Id = eventId,
+            TypeIds = types.Select(_ => Guid.CreateVersion7()).ToArray(),
+            TypeNames = types.Select(t => t.Name).ToArray(),
+            TypePrices = types.Select(t => t.Price).ToArray(),
+            TypeCapacities = types.Select(t => t.Capacity).ToArray(),
+            TypeOpens = types.Select(t => t.SalesOpensAt).ToArray(),
+            TypeCloses = types.Select(t => t.SalesClosesAt).ToArray(),
+            TypeMaxes = types.Select(t => t.MaxTicketsPerUser).ToArray(),
+            TypeOrders = types.Select((t, i) => t.SortOrder ?? i).ToArray(),
+            TypeStates = types.Select(t => t.State).ToArray(),
+        });
+        return parameters;
+    }
+
+    /// <summary>Adds a type to an event, after the ones it has unless an order is given.</summary>
+    public Task<TicketTypeResult> CreateAsync(Guid eventId, NewTicketType type, CancellationToken cancellationToken) =>
+        database.InOneRoundTripAsync(async (connection, ct) =>
+        {
+            const string sql = $"""
+                with ev as (
+                    select id from events where id = @EventId for no key update
+                ), counted as (
+                    select count(*)::int as types, coalesce(max(sort_order) + 1, 0) as next_order
+                    from ticket_types
+                    where event_id = @EventId
+                ), inserted as (
+                    insert into ticket_types (id, event_id, name, price, capacity, available, sales_opens_at, sales_closes_at, max_tickets_per_user, sort_order, state)
+                    select @Id, ev.id, @Name, @Price, @Capacity, @Capacity, @SalesOpensAt, @SalesClosesAt, @MaxTicketsPerUser,
+                           coalesce(@SortOrder, c.next_order), @State
+                    from ev
+                    cross join counted c
+                    where c.types < @MaxTypes
+                    returning *
+                )
+                select {TypeColumnsOfT}
+                from inserted t
+                """;
+            try
+            {
+                var created = await connection.QuerySingleOrDefaultAsync<TicketType>(new CommandDefinition(sql, new
+                {
+                    EventId = eventId,
+                    Id = Guid.CreateVersion7(),
+                    type.Name,
+                    type.Price,
+                    type.Capacity,
+                    type.SalesOpensAt,
+                    type.SalesClosesAt,
+                    type.MaxTicketsPerUser,
+                    type.SortOrder,
+                    type.State,
+                    MaxTypes = Limits.MaxTicketTypesPerEvent,
+                }, cancellationToken: ct));
+                if (created is not null)
+                {
+                    return new TicketTypeResult(TicketTypeOutcome.Done, created);
+                }
+                const string existsSql = "select exists (select 1 from events where id = @EventId)";
+                var found = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(existsSql, new { EventId = eventId }, cancellationToken: ct));
+                return new TicketTypeResult(found ? TicketTypeOutcome.TooManyTypes : TicketTypeOutcome.EventNotFound);
+            }
+            catch (PostgresException ex) when (ex.ConstraintName == "ticket_types_sales_window")
+            {
+                return new TicketTypeResult(TicketTypeOutcome.InvalidSalesWindow);
+            }
+        }, cancellationToken);
+
+    /// <summary>
+    /// Applies <paramref name="changes"/> under the event's row lock. A quota moves <c>available</c> by the same
+    /// amount and may never go below the type's held + confirmed seats. A new price applies to later holds only.
+    /// </summary>
+    public Task<TicketTypeResult> UpdateAsync(Guid eventId, Guid typeId, TicketTypeChanges changes, CancellationToken cancellationToken) =>
+        // Applying the same changes again gives the same row: retried like a read.
+        database.WithConnectionAsync(async (connection, ct) =>
+        {
+            const string sql = $"""
+                with ev as (
+                    select id from events where id = @EventId for no key update
+                )
+                update ticket_types t set
+                    name = coalesce(@Name, name),
+                    price = coalesce(@Price, price),
+                    capacity = coalesce(@Capacity, capacity),
+                    available = available + coalesce(@Capacity, capacity) - capacity,
+                    sales_opens_at = case when @ClearSalesOpensAt then null else coalesce(@SalesOpensAt, sales_opens_at) end,
+                    sales_closes_at = case when @ClearSalesClosesAt then null else coalesce(@SalesClosesAt, sales_closes_at) end,
+                    max_tickets_per_user = case when @ClearMaxTicketsPerUser then null else coalesce(@MaxTicketsPerUser, max_tickets_per_user) end,
+                    sort_order = coalesce(@SortOrder, sort_order),
+                    state = coalesce(@State, state),
+                    updated_at = now()
+                from ev
+                where t.id = @TypeId and t.event_id = ev.id
+                  and coalesce(@Capacity, t.capacity) >= t.held + t.confirmed
+                returning {TypeColumnsOfT}
+                """;
+            try
+            {
+                var updated = await connection.QuerySingleOrDefaultAsync<TicketType>(new CommandDefinition(sql, new
+                {
+                    EventId = eventId,
+                    TypeId = typeId,
+                    changes.Name,
+                    changes.Price,
+                    changes.Capacity,
+                    changes.SalesOpensAt,
+                    changes.ClearSalesOpensAt,
+                    changes.SalesClosesAt,
+                    changes.ClearSalesClosesAt,
+                    changes.MaxTicketsPerUser,
+                    changes.ClearMaxTicketsPerUser,
+                    changes.SortOrder,
+                    changes.State,
+                }, cancellationToken: ct));
+                if (updated is not null)
+                {
+                    return new TicketTypeResult(TicketTypeOutcome.Done, updated);
+                }
+            }
+            catch (PostgresException ex) when (ex.ConstraintName == "ticket_types_sales_window")
+            {
+                return new TicketTypeResult(TicketTypeOutcome.InvalidSalesWindow);
+            }
+            const string existsSql = "select exists (select 1 from ticket_types where id = @TypeId and event_id = @EventId)";
+            var exists = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(existsSql, new { EventId = eventId, TypeId = typeId }, cancellationToken: ct));
+            return new TicketTypeResult(exists ? TicketTypeOutcome.CapacityBelowCommitted : TicketTypeOutcome.NotFound);
+        }, cancellationToken);
+}
