@@ -238,7 +238,18 @@ public sealed class WebhookStore(Database database)
                 where m.id = due.id and s.id = m.subscription_id
                 returning m.id, m.seq, m.subscription_id, s.url, s.secret,
                           case when s.previous_secret_expires_at > clock_timestamp() then s.previous_secret end as previous_secret,
-                          m.type, m.subject_id, m.payload::text as payload, m.created_at, m.attempts
+                          m.type, m.subject_id,
+                          -- A reservation as the API shows it also has its lines and its event's currency: neither
+                          -- changes once the reservation exists, so reading them now gives them as they committed.
+                          case when m.type like 'reservation.%' then m.payload || jsonb_build_object(
+                              'currency', (select e.currency from events e where e.id = (m.payload->>'event_id')::uuid),
+                              'lines', coalesce((
+                                  select jsonb_agg(jsonb_build_object('ticket_type_id', l.ticket_type_id, 'quantity', l.quantity,
+                                                                      'unit_price', l.unit_price) order by l.ticket_type_id)
+                                  from reservation_lines l
+                                  where l.reservation_id = (m.payload->>'id')::uuid), '[]'::jsonb))
+                          else m.payload end::text as payload,
+                          m.created_at, m.attempts
                 """;
             var claimed = (await connection.QueryAsync<ClaimedWebhookMessage>(new CommandDefinition(sql,
                 new { Limit = limit, Lease = lease }, cancellationToken: ct))).AsList();
