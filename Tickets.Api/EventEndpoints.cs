@@ -79,32 +79,25 @@ public sealed class EventEndpoints(
     public async Task<IResult> UpdateAsync(ApiCall call)
     {
         var context = call.Http;
-        var (document, problem) = await ApiJson.ReadDocumentAsync(context.Request, context.RequestAborted);
+        var (changes, problem) = await ApiJson.ReadChangesAsync<EventChanges>(context.Request, TryReadChanges, context.RequestAborted);
         if (problem is not null)
         {
             return problem;
         }
-        using (document)
+        if (call.Id is not { } eventId)
         {
-            if (!TryReadChanges(document!.RootElement, out var changes, out var invalid))
-            {
-                return Problems.BadRequest(invalid!);
-            }
-            if (call.Id is not { } eventId)
-            {
-                return EventNotFound();
-            }
-            var result = await events.UpdateAsync(eventId, changes, context.RequestAborted);
-            return result.Outcome switch
-            {
-                EventUpdateOutcome.Updated => TypedResults.Ok(EventResponse.From(result.Event!)),
-                EventUpdateOutcome.NotFound => EventNotFound(),
-                EventUpdateOutcome.CapacityBelowCommitted => Problems.Conflict(ProblemCodes.CapacityBelowCommitted,
-                    "Capacity below seats already held or sold.", "Capacity cannot go below held + confirmed seats."),
-                EventUpdateOutcome.InvalidSalesWindow => Problems.BadRequest("salesOpensAt must be before salesClosesAt."),
-                _ => throw new InvalidOperationException($"Unexpected outcome {result.Outcome}"),
-            };
+            return EventNotFound();
         }
+        var result = await events.UpdateAsync(eventId, changes!, context.RequestAborted);
+        return result.Outcome switch
+        {
+            EventUpdateOutcome.Updated => TypedResults.Ok(EventResponse.From(result.Event!)),
+            EventUpdateOutcome.NotFound => EventNotFound(),
+            EventUpdateOutcome.CapacityBelowCommitted => Problems.Conflict(ProblemCodes.CapacityBelowCommitted,
+                "Capacity below seats already held or sold.", "Capacity cannot go below held + confirmed seats."),
+            EventUpdateOutcome.InvalidSalesWindow => Problems.BadRequest("salesOpensAt must be before salesClosesAt."),
+            _ => throw new InvalidOperationException($"Unexpected outcome {result.Outcome}"),
+        };
     }
 
     internal static bool TryReadChanges(JsonElement root, out EventChanges changes, out string? invalid)
@@ -114,43 +107,16 @@ public sealed class EventEndpoints(
         foreach (var property in root.EnumerateObject())
         {
             var value = property.Value;
-            var isNull = value.ValueKind == JsonValueKind.Null;
             switch (property.Name)
             {
-                case "name" when value.ValueKind == JsonValueKind.String && Text.TryGetString(value, out var rawName):
-                    var name = rawName.Trim();
-                    invalid = ValidateName(name);
-                    changes = changes with { Name = name };
-                    break;
-                case "capacity" when value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var capacity) && capacity is >= 1 and <= Limits.MaxCapacity:
-                    changes = changes with { Capacity = capacity };
-                    break;
-                case "salesOpensAt" when isNull:
-                    changes = changes with { ClearSalesOpensAt = true };
-                    break;
-                case "salesOpensAt" when ApiJson.TryGetInstant(value, out var opens):
-                    changes = changes with { SalesOpensAt = opens.UtcDateTime };
-                    break;
-                case "salesClosesAt" when isNull:
-                    changes = changes with { ClearSalesClosesAt = true };
-                    break;
-                case "salesClosesAt" when ApiJson.TryGetInstant(value, out var closes):
-                    changes = changes with { SalesClosesAt = closes.UtcDateTime };
-                    break;
-                case "maxTicketsPerUser" when isNull:
-                    changes = changes with { ClearMaxTicketsPerUser = true };
-                    break;
-                case "maxTicketsPerUser" when value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var max) && ValidateMaxTickets(max) is null:
-                    changes = changes with { MaxTicketsPerUser = max };
-                    break;
                 case "holdSeconds" when value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out var hold) && ValidateHoldSeconds(hold) is null:
                     changes = changes with { HoldSeconds = hold };
                     break;
-                case "name" or "capacity" or "salesOpensAt" or "salesClosesAt" or "maxTicketsPerUser" or "holdSeconds":
+                case "holdSeconds":
                     invalid = $"{property.Name} has an invalid value.";
                     break;
                 default:
-                    invalid = $"Unknown or read-only field '{Truncate(property.Name)}'.";
+                    invalid = ReadSaleChange(property, ref changes);
                     break;
             }
             if (invalid is not null)
@@ -158,12 +124,59 @@ public sealed class EventEndpoints(
                 return false;
             }
         }
-        if (changes.SalesOpensAt is { } o && changes.SalesClosesAt is { } c && o >= c)
+        invalid = ValidateWindow(changes.SalesOpensAt, changes.SalesClosesAt);
+        return invalid is null;
+    }
+
+    /// <summary>
+    /// Reads one field of <see cref="SaleChanges"/> into <paramref name="changes"/>, the same for an event and a
+    /// ticket type; the problem when the value is invalid or the field is not one of them, else null.
+    /// </summary>
+    internal static string? ReadSaleChange<T>(JsonProperty property, ref T changes) where T : SaleChanges
+    {
+        var value = property.Value;
+        var isNull = value.ValueKind == JsonValueKind.Null;
+        var isNumber = value.ValueKind == JsonValueKind.Number;
+        string? invalid = null;
+        SaleChanges read = changes;
+        switch (property.Name)
         {
-            invalid = "salesOpensAt must be before salesClosesAt.";
-            return false;
+            case "name" when value.ValueKind == JsonValueKind.String && Text.TryGetString(value, out var rawName):
+                var name = rawName.Trim();
+                invalid = ValidateName(name);
+                read = read with { Name = name };
+                break;
+            case "capacity" when isNumber && value.TryGetInt32(out var capacity) && capacity is >= 1 and <= Limits.MaxCapacity:
+                read = read with { Capacity = capacity };
+                break;
+            case "salesOpensAt" when isNull:
+                read = read with { ClearSalesOpensAt = true };
+                break;
+            case "salesOpensAt" when ApiJson.TryGetInstant(value, out var opens):
+                read = read with { SalesOpensAt = opens.UtcDateTime };
+                break;
+            case "salesClosesAt" when isNull:
+                read = read with { ClearSalesClosesAt = true };
+                break;
+            case "salesClosesAt" when ApiJson.TryGetInstant(value, out var closes):
+                read = read with { SalesClosesAt = closes.UtcDateTime };
+                break;
+            case "maxTicketsPerUser" when isNull:
+                read = read with { ClearMaxTicketsPerUser = true };
+                break;
+            case "maxTicketsPerUser" when isNumber && value.TryGetInt32(out var max) && ValidateMaxTickets(max) is null:
+                read = read with { MaxTicketsPerUser = max };
+                break;
+            case "name" or "capacity" or "salesOpensAt" or "salesClosesAt" or "maxTicketsPerUser":
+                invalid = $"{property.Name} has an invalid value.";
+                break;
+            default:
+                invalid = $"Unknown or read-only field '{Truncate(property.Name)}'.";
+                break;
         }
-        return true;
+        // `with` on the base copies the derived record, so the cast only restores the static type.
+        changes = (T)read;
+        return invalid;
     }
 
     internal static bool TryReadPage(HttpRequest request, out int limit, out Guid? cursor, out IResult? problem)

@@ -134,6 +134,24 @@ public static class ApiJson
         }
     }
 
+    /// <summary>Reads a merge-patch body into changes: false with the reason when a field is unknown or invalid.</summary>
+    public delegate bool ChangesReader<T>(JsonElement root, out T changes, out string? invalid);
+
+    /// <summary>A merge-patch body read by <paramref name="tryRead"/>: the changes, or the problem to answer.</summary>
+    public static async Task<(T? Value, IResult? Problem)> ReadChangesAsync<T>(HttpRequest request, ChangesReader<T> tryRead,
+        CancellationToken cancellationToken) where T : class
+    {
+        var (document, problem) = await ReadDocumentAsync(request, cancellationToken);
+        if (problem is not null)
+        {
+            return (null, problem);
+        }
+        using (document)
+        {
+            return tryRead(document!.RootElement, out var changes, out var invalid) ? (changes, null) : (null, Problems.BadRequest(invalid!));
+        }
+    }
+
     public static IResult BodyTooLarge() => Problems.Create(StatusCodes.Status413PayloadTooLarge, ProblemCodes.BodyTooLarge,
         "The request body is too large.", $"Request bodies are limited to {MaxBodyBytes} bytes.");
 

@@ -52,24 +52,17 @@ public sealed class TicketTypeEndpoints(TicketTypeStore types, EventStore events
     public async Task<IResult> UpdateAsync(ApiCall call)
     {
         var context = call.Http;
-        var (document, problem) = await ApiJson.ReadDocumentAsync(context.Request, context.RequestAborted);
+        var (changes, problem) = await ApiJson.ReadChangesAsync<TicketTypeChanges>(context.Request, TryReadChanges, context.RequestAborted);
         if (problem is not null)
         {
             return problem;
         }
-        using (document)
+        if (call.Id is not { } eventId || TypeIdOf(call) is not { } ticketTypeId)
         {
-            if (!TryReadChanges(document!.RootElement, out var changes, out var invalid))
-            {
-                return Problems.BadRequest(invalid!);
-            }
-            if (call.Id is not { } eventId || TypeIdOf(call) is not { } ticketTypeId)
-            {
-                return TicketTypeNotFound();
-            }
-            var result = await types.UpdateAsync(eventId, ticketTypeId, changes, context.RequestAborted);
-            return result.Outcome == TicketTypeOutcome.Done ? TypedResults.Ok(TicketTypeResponse.From(result.TicketType!)) : ToProblem(result.Outcome);
+            return TicketTypeNotFound();
         }
+        var result = await types.UpdateAsync(eventId, ticketTypeId, changes!, context.RequestAborted);
+        return result.Outcome == TicketTypeOutcome.Done ? TypedResults.Ok(TicketTypeResponse.From(result.TicketType!)) : ToProblem(result.Outcome);
     }
 
     private static IResult ToProblem(TicketTypeOutcome outcome) => outcome switch
@@ -117,38 +110,11 @@ public sealed class TicketTypeEndpoints(TicketTypeStore types, EventStore events
         foreach (var property in root.EnumerateObject())
         {
             var value = property.Value;
-            var isNull = value.ValueKind == JsonValueKind.Null;
             var isNumber = value.ValueKind == JsonValueKind.Number;
             switch (property.Name)
             {
-                case "name" when value.ValueKind == JsonValueKind.String && Text.TryGetString(value, out var rawName):
-                    var name = rawName.Trim();
-                    invalid = EventEndpoints.ValidateName(name);
-                    changes = changes with { Name = name };
-                    break;
                 case "price" when isNumber && value.TryGetInt32(out var price) && ValidatePrice(price, required: true) is null:
                     changes = changes with { Price = price };
-                    break;
-                case "capacity" when isNumber && value.TryGetInt32(out var capacity) && capacity is >= 1 and <= Limits.MaxCapacity:
-                    changes = changes with { Capacity = capacity };
-                    break;
-                case "salesOpensAt" when isNull:
-                    changes = changes with { ClearSalesOpensAt = true };
-                    break;
-                case "salesOpensAt" when ApiJson.TryGetInstant(value, out var opens):
-                    changes = changes with { SalesOpensAt = opens.UtcDateTime };
-                    break;
-                case "salesClosesAt" when isNull:
-                    changes = changes with { ClearSalesClosesAt = true };
-                    break;
-                case "salesClosesAt" when ApiJson.TryGetInstant(value, out var closes):
-                    changes = changes with { SalesClosesAt = closes.UtcDateTime };
-                    break;
-                case "maxTicketsPerUser" when isNull:
-                    changes = changes with { ClearMaxTicketsPerUser = true };
-                    break;
-                case "maxTicketsPerUser" when isNumber && value.TryGetInt32(out var max) && EventEndpoints.ValidateMaxTickets(max) is null:
-                    changes = changes with { MaxTicketsPerUser = max };
                     break;
                 case "sortOrder" when isNumber && value.TryGetInt32(out var order):
                     changes = changes with { SortOrder = order };
@@ -156,11 +122,11 @@ public sealed class TicketTypeEndpoints(TicketTypeStore types, EventStore events
                 case "state" when value.ValueKind == JsonValueKind.String && TicketTypeState.IsKnown(value.GetString()):
                     changes = changes with { State = value.GetString() };
                     break;
-                case "name" or "price" or "capacity" or "salesOpensAt" or "salesClosesAt" or "maxTicketsPerUser" or "sortOrder" or "state":
+                case "price" or "sortOrder" or "state":
                     invalid = $"{property.Name} has an invalid value.";
                     break;
                 default:
-                    invalid = $"Unknown or read-only field '{EventEndpoints.Truncate(property.Name)}'.";
+                    invalid = EventEndpoints.ReadSaleChange(property, ref changes);
                     break;
             }
             if (invalid is not null)
@@ -168,12 +134,8 @@ public sealed class TicketTypeEndpoints(TicketTypeStore types, EventStore events
                 return false;
             }
         }
-        if (changes.SalesOpensAt is { } o && changes.SalesClosesAt is { } c && o >= c)
-        {
-            invalid = "salesOpensAt must be before salesClosesAt.";
-            return false;
-        }
-        return true;
+        invalid = EventEndpoints.ValidateWindow(changes.SalesOpensAt, changes.SalesClosesAt);
+        return invalid is null;
     }
 
     private static string? ValidatePrice(int? price, bool required) =>

@@ -13,8 +13,11 @@ public sealed record NewEvent(
     string Currency = Limits.DefaultCurrency,
     IReadOnlyList<NewTicketType>? TicketTypes = null);
 
-/// <summary>A partial update: null leaves a field as it is; the Clear flags set a nullable field to null.</summary>
-public sealed record EventChanges
+/// <summary>
+/// The fields an event and a ticket type both sell by, changed the same way on either: null leaves a field as it
+/// is; the Clear flags set a nullable field to null.
+/// </summary>
+public abstract record SaleChanges
 {
     public string? Name { get; init; }
     public int? Capacity { get; init; }
@@ -24,6 +27,11 @@ public sealed record EventChanges
     public bool ClearSalesClosesAt { get; init; }
     public int? MaxTicketsPerUser { get; init; }
     public bool ClearMaxTicketsPerUser { get; init; }
+}
+
+/// <summary>A partial update of an event (see <see cref="SaleChanges"/>).</summary>
+public sealed record EventChanges : SaleChanges
+{
     public int? HoldSeconds { get; init; }
 }
 

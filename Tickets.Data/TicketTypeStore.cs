@@ -14,18 +14,10 @@ public sealed record NewTicketType(
     int? SortOrder = null,
     string State = TicketTypeState.OnSale);
 
-/// <summary>A partial update of a type: null leaves a field as it is; the Clear flags set a nullable field to null.</summary>
-public sealed record TicketTypeChanges
+/// <summary>A partial update of a type (see <see cref="SaleChanges"/>).</summary>
+public sealed record TicketTypeChanges : SaleChanges
 {
-    public string? Name { get; init; }
     public int? Price { get; init; }
-    public int? Capacity { get; init; }
-    public DateTime? SalesOpensAt { get; init; }
-    public bool ClearSalesOpensAt { get; init; }
-    public DateTime? SalesClosesAt { get; init; }
-    public bool ClearSalesClosesAt { get; init; }
-    public int? MaxTicketsPerUser { get; init; }
-    public bool ClearMaxTicketsPerUser { get; init; }
     public int? SortOrder { get; init; }
     public string? State { get; init; }
 }
