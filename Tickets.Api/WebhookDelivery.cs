@@ -20,6 +20,15 @@ public sealed partial class WebhookDelivery : IDisposable
     private readonly ILogger<WebhookDelivery> _logger;
     private readonly HttpClient _client;
     private DateTime _lastCleanup = DateTime.MinValue;
+    private DateTime _lastBacklogObserved = DateTime.MinValue;
+
+    /// <summary>
+    /// How often a loop that keeps finding messages counts the backlog for the metrics. Counting reads every pending
+    /// message: once per round of 200, with a backlog of tens of thousands during an on-sale, it cost the database
+    /// more than delivering them. A round that finds nothing always counts (the backlog is empty or waiting for
+    /// retries, and cheap to count).
+    /// </summary>
+    internal static readonly TimeSpan BacklogObserveInterval = TimeSpan.FromSeconds(5);
 
     public WebhookDelivery(WebhookStore store, WebhookSecrets secrets, WebhookTargets targets, IOptions<WebhookOptions> options, ILogger<WebhookDelivery> logger)
     {
@@ -84,7 +93,11 @@ public sealed partial class WebhookDelivery : IDisposable
                 LogDisabled(_logger, id, _options.DisableAfter);
             }
         }
-        await ObserveBacklogAsync(cancellationToken);
+        if (claimed.Count == 0 || DateTime.UtcNow - _lastBacklogObserved >= BacklogObserveInterval)
+        {
+            _lastBacklogObserved = DateTime.UtcNow;
+            await ObserveBacklogAsync(cancellationToken);
+        }
         return claimed.Count;
     }
 

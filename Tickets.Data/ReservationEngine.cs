@@ -10,7 +10,8 @@ namespace Tickets.Data;
 /// Lock order, everywhere: the event row first (<c>FOR NO KEY UPDATE</c>), then its ticket types and
 /// reservations. Every writer of a reservation or of a type's counters holds its event's row lock, so under that
 /// lock an event's types and reservations are stable and no two writers can deadlock. <c>NO KEY UPDATE</c> rather than <c>UPDATE</c>: we never change the key, and the weaker
-/// lock does not conflict with the <c>KEY SHARE</c> locks that foreign-key checks on reservations take.
+/// lock does not conflict with the <c>KEY SHARE</c> locks that foreign-key checks take (a new ticket type's
+/// check of its event; the rows a hold inserts have their references checked per statement instead, migration 007).
 /// All expiry decisions use the database clock, read once per transaction right after the lock.
 /// </summary>
 public sealed partial class ReservationEngine(Database database, ILogger<ReservationEngine> logger)

@@ -298,7 +298,8 @@ public sealed class WebhookStore(Database database)
                     update webhook_subscriptions s
                     set failing_since = case when u.any_delivered then null else coalesce(s.failing_since, clock_timestamp()) end
                     from (select subscription_id, bool_or(status = 'delivered') as any_delivered from updated group by subscription_id) u
-                    where s.id = u.subscription_id
+                    -- Only when the mark changes: a healthy endpoint's row is not rewritten on every round.
+                    where s.id = u.subscription_id and (s.failing_since is not null) = u.any_delivered
                 )
                 select status, count(*)::int as count
                 from updated
