@@ -165,7 +165,9 @@ if (batched is not null && settings.Runs("sweep"))
     await report.RunAsync($"hold after sweep {baseline}", "holds, hot event, just after the sweep", baseline,
         batchedServer.Target, batched.Hold(hot), dataSource);
     report.Sweep = new SweepFigures(released.Holds, sweepClock.Elapsed.TotalSeconds, released.Holds / sweepClock.Elapsed.TotalSeconds);
-    if (released.Holds != expired)
+    // At least the holds inserted expired; more when earlier phases' holds reached their expiry during a long run
+    // (they are the sweeper's too). That nothing expired was left behind is checked next.
+    if (released.Holds < expired)
     {
         report.Failures.Add($"the sweeper released {released.Holds} of {expired} expired holds");
     }

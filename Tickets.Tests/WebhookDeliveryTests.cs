@@ -93,6 +93,48 @@ public sealed class WebhookDeliveryTests(PostgresFixture db) : EngineTestBase(db
     private static JsonElement Json(ReceivedWebhook w) => JsonDocument.Parse(w.Body).RootElement;
 
     [Fact]
+    public async Task A_claim_reads_only_due_messages_of_enabled_subscriptions_however_large_the_others_backlogs()
+    {
+        var (disabled, _) = await SubscribeAsync(["reservation.held"]);
+        var (failing, _) = await SubscribeAsync(["reservation.held"]);
+        var (healthy, _) = await SubscribeAsync(["reservation.held"]);
+        Assert.NotNull(await Store.UpdateAsync(disabled, new WebhookChanges { Enabled = false }, CancellationToken.None));
+        await using (var connection = await Db.DataSource.OpenConnectionAsync())
+        {
+            // Oldest first: a disabled subscription's backlog, then a failing one's messages waiting for their retry,
+            // then the one message that is due.
+            await connection.ExecuteAsync("""
+                insert into webhook_messages (id, subscription_id, type, subject_id, payload, next_attempt_at)
+                select gen_random_uuid(), s.subscription_id, 'event.updated', gen_random_uuid(), '{}'::jsonb, s.next_attempt_at
+                from (select @Disabled as subscription_id, clock_timestamp() - interval '1 hour' as next_attempt_at, generate_series(1, 3000)
+                      union all
+                      select @Failing, clock_timestamp() + interval '1 hour', generate_series(1, 3000)) s;
+                insert into webhook_messages (id, subscription_id, type, subject_id, payload)
+                values (gen_random_uuid(), @Healthy, 'event.updated', gen_random_uuid(), '{}'::jsonb);
+                analyze webhook_messages;
+                """, new { Disabled = disabled, Failing = failing, Healthy = healthy });
+        }
+
+        await using (var connection = await Db.DataSource.OpenConnectionAsync())
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            var plan = JsonDocument.Parse(await connection.ExecuteScalarAsync<string>(
+                "explain (analyze, format json) " + WebhookStore.ClaimSql, new { Limit = 200, Lease = TimeSpan.FromMinutes(1) }, transaction) ?? "")
+                .RootElement[0].GetProperty("Plan");
+            var read = Nodes(plan).Where(n => n.TryGetProperty("Relation Name", out var table) && table.GetString() == "webhook_messages")
+                .Sum(n => (n.GetProperty("Actual Rows").GetDouble() + (n.TryGetProperty("Rows Removed by Filter", out var removed) ? removed.GetDouble() : 0))
+                    * n.GetProperty("Actual Loops").GetDouble());
+            Assert.True(read is >= 1 and <= 20, plan.ToString());
+            await transaction.RollbackAsync();
+        }
+        var claimed = Assert.Single(await Store.ClaimAsync(200, TimeSpan.FromMinutes(1), CancellationToken.None));
+        Assert.Equal(healthy, claimed.SubscriptionId);
+
+        static IEnumerable<JsonElement> Nodes(JsonElement node) =>
+            node.TryGetProperty("Plans", out var children) ? children.EnumerateArray().SelectMany(Nodes).Prepend(node) : [node];
+    }
+
+    [Fact]
     public async Task Every_reservation_change_arrives_signed_with_the_reservation_as_the_api_shows_it()
     {
         var (_, secret) = await SubscribeAsync([.. WebhookEventTypes.All]);
