@@ -1,6 +1,7 @@
 // The docs page in a real browser: Debian's chromium, driven by Playwright (its driver ships in the package; the
 // browser is installed by scripts/ensure-chromium.sh). Screenshots of each run go to artifacts/browser/.
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 
@@ -40,7 +41,15 @@ public abstract partial class DocsPageBrowserTests(ApiHost host, ITestOutputHelp
             await TestRequestAsync(page, "v1/tag/auth/POST/api/auth/guest");
             var guest = await SendAsync(page, dialog, "auth/guest");
             Assert.Equal(201, guest.Status);
+            // The response has arrived; the page renders its body a moment later (seen slow on a loaded machine).
+            await dialog.GetByText("201 Created").WaitForAsync();
             var token = Jwt().Match(await dialog.InnerTextAsync()).Value;
+            var waited = Stopwatch.StartNew();
+            while (token.Length == 0 && waited.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(100);
+                token = Jwt().Match(await dialog.InnerTextAsync()).Value;
+            }
             Assert.False(string.IsNullOrEmpty(token), "no token shown in the response of POST /api/auth/guest");
 
             // Step 2: authorize with it (the document's bearer scheme), then hold seats of the admin's event.
