@@ -163,6 +163,12 @@ internal static partial class Pgbench
         await process.WaitForExitAsync();
         File.Delete(script);
         var match = Tps().Match(output);
+        if (process.ExitCode == 0 && !match.Success && output.Contains("number of transactions actually processed: 0\n", StringComparison.Ordinal))
+        {
+            // pgbench's -T includes connecting: at 256 clients on a loaded machine a 1-second smoke run can end
+            // before any client has run a transaction. Nothing was measured, and the figure says so.
+            return 0;
+        }
         if (process.ExitCode != 0 || !match.Success)
         {
             throw new InvalidOperationException($"pgbench failed ({process.ExitCode}): {output} {error}");
