@@ -19,8 +19,9 @@ public sealed partial class WebhookDelivery : IDisposable
     private readonly WebhookOptions _options;
     private readonly ILogger<WebhookDelivery> _logger;
     private readonly HttpClient _client;
-    private DateTime _lastCleanup = DateTime.MinValue;
-    private DateTime _lastBacklogObserved = DateTime.MinValue;
+    // Ticks (UTC) of the last cleanup and backlog count, shared by the concurrent rounds.
+    private long _lastCleanup = DateTime.MinValue.Ticks;
+    private long _lastBacklogObserved = DateTime.MinValue.Ticks;
 
     /// <summary>
     /// How often a loop that keeps finding messages counts the backlog for the metrics. Counting reads every pending
@@ -57,8 +58,11 @@ public sealed partial class WebhookDelivery : IDisposable
     /// several attempts before it each took their full timeout. No other loop takes a message before its lease ends.
     /// </summary>
     private TimeSpan Lease =>
-        (_options.ConnectTimeout + _options.ResponseTimeout) * Math.Ceiling(Math.Max(1, _options.BatchSize) / (double)Math.Max(1, _options.MaxConcurrentDeliveries))
+        (_options.ConnectTimeout + _options.ResponseTimeout)
+        * Math.Ceiling(Math.Max(1, _options.BatchSize) * (double)Rounds / Math.Max(1, _options.MaxConcurrentDeliveries))
         + TimeSpan.FromSeconds(30);
+
+    private int Rounds => Math.Max(1, _options.ConcurrentRounds);
 
     public bool Enabled => _secrets.Configured;
 
@@ -93,40 +97,54 @@ public sealed partial class WebhookDelivery : IDisposable
                 LogDisabled(_logger, id, _options.DisableAfter);
             }
         }
-        if (claimed.Count == 0 || DateTime.UtcNow - _lastBacklogObserved >= BacklogObserveInterval)
+        if (claimed.Count == 0 || Due(ref _lastBacklogObserved, BacklogObserveInterval))
         {
-            _lastBacklogObserved = DateTime.UtcNow;
             await ObserveBacklogAsync(cancellationToken);
         }
         return claimed.Count;
     }
 
-    /// <summary>Rounds until one finds nothing due, the budget is spent, or cancellation: a timer run.</summary>
+    /// <summary>A timer run: <see cref="DrainAsync(TimeSpan, CancellationToken)"/> within the drain budget.</summary>
     public Task<int> DrainAsync(CancellationToken cancellationToken) => DrainAsync(_options.DrainBudget, cancellationToken);
 
+    /// <summary>
+    /// <see cref="WebhookOptions.ConcurrentRounds"/> loops of rounds, each until a round finds nothing due, the
+    /// budget is spent, or cancellation. Returns how many messages they claimed in all.
+    /// </summary>
     public async Task<int> DrainAsync(TimeSpan budget, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var total = 0;
-        while (!cancellationToken.IsCancellationRequested)
+        var loops = Enumerable.Range(0, Rounds).Select(async _ =>
         {
-            var claimed = await RunOnceAsync(cancellationToken);
-            total += claimed;
-            if (claimed == 0 || clock.Elapsed >= budget)
+            var total = 0;
+            while (!cancellationToken.IsCancellationRequested)
             {
-                break;
+                var claimed = await RunOnceAsync(cancellationToken);
+                total += claimed;
+                if (claimed == 0 || clock.Elapsed >= budget)
+                {
+                    break;
+                }
             }
-        }
-        return total;
+            return total;
+        });
+        return (await Task.WhenAll(loops)).Sum();
+    }
+
+    /// <summary>True, and the time taken, for the one caller that finds <paramref name="interval"/> passed since it.</summary>
+    private static bool Due(ref long lastTicks, TimeSpan interval)
+    {
+        var last = Interlocked.Read(ref lastTicks);
+        var now = DateTime.UtcNow.Ticks;
+        return now - last >= interval.Ticks && Interlocked.CompareExchange(ref lastTicks, now, last) == last;
     }
 
     private async Task ObserveBacklogAsync(CancellationToken cancellationToken)
     {
         var backlog = await _store.BacklogAsync(cancellationToken);
         TicketsMetrics.ObserveWebhookBacklog(backlog.Pending, backlog.OldestPendingAge);
-        if (DateTime.UtcNow - _lastCleanup > TimeSpan.FromMinutes(1))
+        if (Due(ref _lastCleanup, TimeSpan.FromMinutes(1)))
         {
-            _lastCleanup = DateTime.UtcNow;
             var deleted = await _store.DeleteOldMessagesAsync(_options.Retention, 10_000, cancellationToken);
             if (deleted > 0)
             {

@@ -41,7 +41,15 @@ public sealed class WebhookOptions
     /// <summary>Messages claimed per round, and sent at most this many at once.</summary>
     public int BatchSize { get; set; } = 200;
 
+    /// <summary>Requests in flight to one endpoint (host and port) from this instance, over all rounds.</summary>
     public int MaxConcurrentDeliveries { get; set; } = 32;
+
+    /// <summary>
+    /// Rounds run at once by an instance while messages remain: a round waits for its slowest request before it
+    /// records and claims again, so with one round a few slow answers left the other connections idle, and
+    /// delivery fell behind the confirms of an on-sale.
+    /// </summary>
+    public int ConcurrentRounds { get; set; } = 4;
 
     /// <summary>How long the server's delivery loop waits after a round that found nothing due.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);

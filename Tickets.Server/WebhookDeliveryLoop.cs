@@ -1,5 +1,6 @@
-// The server's webhook delivery: WebhookDelivery's rounds back to back while they find messages, else one per poll
-// interval. Several servers on one database may all run it; the claim keeps them from sending one attempt twice.
+// The server's webhook delivery: WebhookDelivery's rounds back to back (several at once) while they find messages,
+// then one look per poll interval. Several servers on one database may all run it; the claim keeps them from
+// sending one attempt twice.
 using Tickets.Api;
 
 namespace Tickets.Server;
@@ -17,10 +18,8 @@ public sealed partial class WebhookDeliveryLoop(WebhookDelivery delivery, TimePr
         {
             try
             {
-                if (await delivery.RunOnceAsync(stoppingToken) > 0)
-                {
-                    continue;
-                }
+                // Returns once every round finds nothing due.
+                await delivery.DrainAsync(TimeSpan.MaxValue, stoppingToken);
                 await Task.Delay(delivery.PollInterval, time, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

@@ -477,6 +477,29 @@ public sealed class WebhookDeliveryTests(PostgresFixture db) : EngineTestBase(db
     }
 
     [Fact]
+    public async Task Concurrent_rounds_keep_delivering_while_one_round_waits_for_a_hung_receiver()
+    {
+        await SubscribeAsync([WebhookEventTypes.ReservationHeld]);
+        var e = await NewEventAsync(200);
+        var combiner = new HoldCombiner(Engine, new BatchOptions { MaxBatchSize = 64 }, NullLogger<HoldCombiner>.Instance);
+        var users = await Task.WhenAll(Enumerable.Range(0, 120).Select(_ => NewUserAsync()));
+        await Task.WhenAll(users.Select(u => combiner.HoldAsync(new HoldRequest(u, e.Id, 1), CancellationToken.None)));
+        _receiver.Answer = (n, _) => n == 1 ? -1 : 200;
+
+        // A round waits for its slowest request: with one round at a time, the other 110 messages would wait the
+        // hung one's 4 s timeout behind it.
+        using var delivery = Delivery(Options(o => (o.BatchSize, o.MaxConcurrentDeliveries, o.ConcurrentRounds, o.ResponseTimeout) = (10, 10, 4, TimeSpan.FromSeconds(4))));
+        await delivery.DrainAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+
+        var hung = _receiver.Received.Single(w => w.Answered == 0);
+        var meanwhile = _receiver.Delivered.Count(w => w.ArrivedAt < hung.ArrivedAt + TimeSpan.FromSeconds(3));
+        Assert.True(meanwhile >= 100, $"{meanwhile} of 119 delivered while the hung request waited");
+        Assert.Equal(119, _receiver.Delivered.Select(w => w.Id).Distinct().Count());
+        Assert.Equal(119, _receiver.Delivered.Count);
+        Assert.Equal(1, await PendingAsync()); // the hung one, due again after its retry delay
+    }
+
+    [Fact]
     public async Task Redirects_are_not_followed()
     {
         var (subscription, _) = await SubscribeAsync([WebhookEventTypes.ReservationHeld]);
