@@ -56,10 +56,11 @@ public sealed partial class WebhookDelivery : IDisposable
     /// <summary>
     /// A claim lasts past the slowest round: a batch is sent a few at a time, so its last message may start only after
     /// several attempts before it each took their full timeout. No other loop takes a message before its lease ends.
+    /// Rounds running at once share the connections to an endpoint, but an attempt's timeout runs from its start,
+    /// waiting for a connection included, so each wave of a round still ends within one timeout.
     /// </summary>
     private TimeSpan Lease =>
-        (_options.ConnectTimeout + _options.ResponseTimeout)
-        * Math.Ceiling(Math.Max(1, _options.BatchSize) * (double)Rounds / Math.Max(1, _options.MaxConcurrentDeliveries))
+        (_options.ConnectTimeout + _options.ResponseTimeout) * Math.Ceiling(Math.Max(1, _options.BatchSize) / (double)Math.Max(1, _options.MaxConcurrentDeliveries))
         + TimeSpan.FromSeconds(30);
 
     private int Rounds => Math.Max(1, _options.ConcurrentRounds);
