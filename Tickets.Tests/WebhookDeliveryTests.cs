@@ -152,6 +152,40 @@ public sealed class WebhookDeliveryTests(PostgresFixture db) : EngineTestBase(db
     }
 
     [Fact]
+    public async Task Recording_a_round_reads_only_its_messages_even_planned_without_statistics()
+    {
+        var (healthy, _) = await SubscribeAsync(["reservation.held"]);
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
+        await connection.ExecuteAsync("""
+            insert into webhook_messages (id, subscription_id, type, subject_id, payload, next_attempt_at, attempts, locked_until)
+            select gen_random_uuid(), @Healthy, 'reservation.held', gen_random_uuid(), '{}'::jsonb, clock_timestamp() - interval '1 minute', 1,
+                   clock_timestamp() + interval '1 minute'
+            from generate_series(1, 2000)
+            """, new { Healthy = healthy });
+        var ids = (await connection.QueryAsync<Guid>("select id from webhook_messages order by seq limit 200")).ToArray();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await connection.ExecuteAsync("delete from pg_statistic where starelid = 'webhook_messages'::regclass", transaction: transaction);
+        await connection.ExecuteAsync(WebhookStore.RecordSettings, transaction: transaction);
+        var plan = JsonDocument.Parse(await connection.ExecuteScalarAsync<string>("explain (analyze, format json) " + WebhookStore.RecordSql, new
+        {
+            Ids = ids,
+            Attempts = ids.Select(_ => 1).ToArray(),
+            Delivered = ids.Select(_ => true).ToArray(),
+            StartedAts = ids.Select(_ => DateTime.UtcNow).ToArray(),
+            Durations = ids.Select(_ => 5).ToArray(),
+            StatusCodes = ids.Select(_ => (int?)200).ToArray(),
+            Errors = ids.Select(_ => (string?)null).ToArray(),
+            Bodies = ids.Select(_ => (string?)null).ToArray(),
+            DelaysMs = ids.Select(_ => 0L).ToArray(),
+            RetryWindow = TimeSpan.FromDays(1),
+        }, transaction) ?? "").RootElement[0].GetProperty("Plan");
+        var read = RowsRead(plan, "webhook_messages");
+        Assert.True(read <= 400, $"{read} rows read: {plan}");
+        Assert.Equal(200, await connection.ExecuteScalarAsync<long>("select count(*) from webhook_messages where status = 'delivered'", transaction: transaction));
+        await transaction.RollbackAsync();
+    }
+
+    [Fact]
     public async Task Claims_and_records_are_never_jit_compiled_whatever_their_estimated_cost()
     {
         // With a large backlog both statements are estimated past jit_above_cost; compiled, a claim of 200 messages
