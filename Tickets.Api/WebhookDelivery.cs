@@ -63,7 +63,8 @@ public sealed partial class WebhookDelivery : IDisposable
         (_options.ConnectTimeout + _options.ResponseTimeout) * Math.Ceiling(Math.Max(1, _options.BatchSize) / (double)Math.Max(1, _options.MaxConcurrentDeliveries))
         + TimeSpan.FromSeconds(30);
 
-    private int Rounds => Math.Max(1, _options.ConcurrentRounds);
+    /// <summary>How many rounds an instance runs at once (<see cref="WebhookOptions.ConcurrentRounds"/>, at least 1).</summary>
+    public int ConcurrentRounds => Math.Max(1, _options.ConcurrentRounds);
 
     public bool Enabled => _secrets.Configured;
 
@@ -115,7 +116,7 @@ public sealed partial class WebhookDelivery : IDisposable
     public async Task<int> DrainAsync(TimeSpan budget, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var loops = Enumerable.Range(0, Rounds).Select(async _ =>
+        var loops = Enumerable.Range(0, ConcurrentRounds).Select(async _ =>
         {
             var total = 0;
             while (!cancellationToken.IsCancellationRequested)

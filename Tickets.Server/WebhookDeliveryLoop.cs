@@ -1,25 +1,33 @@
-// The server's webhook delivery: WebhookDelivery's rounds back to back (several at once) while they find messages,
-// then one look per poll interval. Several servers on one database may all run it; the claim keeps them from
-// sending one attempt twice.
+// The server's webhook delivery: WebhookDelivery.ConcurrentRounds loops, each running rounds back to back while they
+// find messages and waiting one poll interval after a round that found nothing. Several servers on one database may
+// all run it; the claim keeps them from sending one attempt twice.
 using Tickets.Api;
 
 namespace Tickets.Server;
 
 public sealed partial class WebhookDeliveryLoop(WebhookDelivery delivery, TimeProvider time, ILogger<WebhookDeliveryLoop> logger) : BackgroundService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!delivery.Enabled)
         {
             LogOff(logger, AppSettingNames.WebhookSecretKey);
-            return;
+            return Task.CompletedTask;
         }
+        // Independent loops, so that one waiting for a slow endpoint, or idle, never holds the others back.
+        return Task.WhenAll(Enumerable.Range(0, delivery.ConcurrentRounds).Select(_ => Task.Run(() => LoopAsync(stoppingToken), CancellationToken.None)));
+    }
+
+    private async Task LoopAsync(CancellationToken stoppingToken)
+    {
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                // Returns once every round finds nothing due.
-                await delivery.DrainAsync(TimeSpan.MaxValue, stoppingToken);
+                if (await delivery.RunOnceAsync(stoppingToken) > 0)
+                {
+                    continue;
+                }
                 await Task.Delay(delivery.PollInterval, time, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
