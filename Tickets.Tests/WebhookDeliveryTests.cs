@@ -186,6 +186,46 @@ public sealed class WebhookDeliveryTests(PostgresFixture db) : EngineTestBase(db
     }
 
     [Fact]
+    public async Task Finished_messages_and_attempts_past_retention_are_deleted_reading_only_old_rows()
+    {
+        var (subscription, _) = await SubscribeAsync(["reservation.held"]);
+        await using var connection = await Db.DataSource.OpenConnectionAsync();
+        // Eight days old: 30 delivered, 10 dead, 10 still pending (a re-send keeps them); then 6,000 recent
+        // delivered messages, each with its attempt, as the table fills in time order.
+        await connection.ExecuteAsync("""
+            insert into webhook_messages (id, subscription_id, type, subject_id, payload, created_at, status)
+            select gen_random_uuid(), @Subscription, 'reservation.held', gen_random_uuid(), '{}'::jsonb,
+                   clock_timestamp() - interval '8 days', case when n <= 30 then 'delivered' when n <= 40 then 'dead' else 'pending' end
+            from generate_series(1, 50) n;
+            insert into webhook_attempts (message_id, subscription_id, attempt, started_at, duration_ms, outcome, status_code)
+            select id, subscription_id, 1, created_at, 5, 'delivered', 200 from webhook_messages;
+            insert into webhook_messages (id, subscription_id, type, subject_id, payload, status)
+            select gen_random_uuid(), @Subscription, 'reservation.held', gen_random_uuid(), jsonb_build_object('filler', repeat('x', 200)), 'delivered'
+            from generate_series(1, 6000);
+            insert into webhook_attempts (message_id, subscription_id, attempt, started_at, duration_ms, outcome, status_code)
+            select id, subscription_id, 1, clock_timestamp(), 5, 'delivered', 200 from webhook_messages where created_at > clock_timestamp() - interval '1 day';
+            """, new { Subscription = subscription });
+
+        await using (var transaction = await connection.BeginTransactionAsync())
+        {
+            await connection.ExecuteAsync("delete from pg_statistic where starelid in ('webhook_messages'::regclass, 'webhook_attempts'::regclass)", transaction: transaction);
+            await connection.ExecuteAsync(WebhookStore.CleanupSettings, transaction: transaction);
+            var plan = JsonDocument.Parse(await connection.ExecuteScalarAsync<string>("explain (analyze, format json) " + WebhookStore.CleanupSql,
+                new { Retention = TimeSpan.FromDays(7), Limit = 10_000 }, transaction) ?? "").RootElement[0].GetProperty("Plan");
+            Assert.True(RowsRead(plan, "webhook_messages") < 3000, $"{RowsRead(plan, "webhook_messages")} of 6,050 messages read: {plan}");
+            Assert.True(RowsRead(plan, "webhook_attempts") < 3000, $"{RowsRead(plan, "webhook_attempts")} of 6,050 attempts read: {plan}");
+            await transaction.RollbackAsync();
+        }
+
+        var store = Store;
+        Assert.Equal(40, await store.DeleteOldMessagesAsync(TimeSpan.FromDays(7), 10_000, CancellationToken.None));
+        Assert.Equal(0, await store.DeleteOldMessagesAsync(TimeSpan.FromDays(7), 10_000, CancellationToken.None));
+        Assert.Equal(6010, await CountAsync("select count(*) from webhook_messages"));
+        Assert.Equal(10, await CountAsync("select count(*) from webhook_messages where created_at < clock_timestamp() - interval '7 days'"));
+        Assert.Equal(6000, await CountAsync("select count(*) from webhook_attempts"));
+    }
+
+    [Fact]
     public async Task Claims_and_records_are_never_jit_compiled_whatever_their_estimated_cost()
     {
         // With a large backlog both statements are estimated past jit_above_cost; compiled, a claim of 200 messages
