@@ -220,6 +220,9 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
                 "≥ 0.95", v => v >= 0.95, PerRound(r => r($"hold batched {c}") / r($"hold no triggers {c}")));
             Goal($"batched hot holds/s, a reservation.held subscriber ÷ no triggers, at {c}", Rate($"hold hooked {c}") / Rate($"hold no triggers {c}"),
                 "≥ 0.70", v => v >= 0.70, PerRound(r => r($"hold hooked {c}") / r($"hold no triggers {c}")));
+            Goal($"the same, its messages written but delivered elsewhere (the outbox's cost to holds alone), at {c}",
+                Rate($"hold hooked deferred {c}") / Rate($"hold no triggers {c}"),
+                "≥ 0.70", v => v >= 0.70, PerRound(r => r($"hold hooked deferred {c}") / r($"hold no triggers {c}")));
             var backlog = WebhookBacklog.Where(b => b.Connections == c).Select(b => b.Figures).ToArray();
             if (backlog.Length > 0)
             {

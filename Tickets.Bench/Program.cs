@@ -94,6 +94,8 @@ for (var round = 1; round <= settings.Rounds; round++)
             await hooks.WithHeldSubscriberAsync(() => report.RunAsync($"hold hooked {connections}",
                 "holds, one hot event, Batched, a reservation.held subscriber on loopback", connections, target, batched.Hold(hot), dataSource));
             Console.WriteLine($"hold hooked {connections}: {hooks.Sink.Received - deliveredBefore:N0} reservation.held webhooks received during the phase");
+            await hooks.WithHeldSubscriberDeferredAsync(() => report.RunAsync($"hold hooked deferred {connections}",
+                "holds, one hot event, Batched, a reservation.held subscriber whose messages wait (delivery elsewhere)", connections, target, batched.Hold(hot), dataSource));
         }
         if (settings.Runs("lines"))
         {

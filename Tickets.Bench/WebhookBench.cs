@@ -98,6 +98,30 @@ internal sealed class WebhookBench(NpgsqlDataSource dataSource, BenchClient clie
     }
 
     /// <summary>
+    /// The phase with an enabled subscriber to reservation.held whose messages are written but not yet due (the
+    /// column's default pushed a day ahead for the phase's length): what the outbox writes cost the holds, with
+    /// delivery happening elsewhere, as it does in Azure when the delivery timer runs on another instance.
+    /// </summary>
+    public async Task WithHeldSubscriberDeferredAsync(Func<Task> phase)
+    {
+        await ExecuteAsync("alter table webhook_messages alter column next_attempt_at set default clock_timestamp() + interval '1 day'");
+        try
+        {
+            await WithHeldSubscriberAsync(phase);
+        }
+        finally
+        {
+            await ExecuteAsync("alter table webhook_messages alter column next_attempt_at set default clock_timestamp()");
+        }
+    }
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await connection.ExecuteAsync(sql);
+    }
+
+    /// <summary>
     /// The confirm phase with a subscriber to reservation.confirmed, its backlog sampled every 200 ms: delivery
     /// keeps up when the backlog does not grow while confirms arrive.
     /// </summary>
