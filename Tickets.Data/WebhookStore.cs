@@ -148,12 +148,27 @@ public sealed class WebhookStore(Database database)
             }, cancellationToken: ct));
         }, cancellationToken);
 
-    /// <summary>Deletes the subscription with its messages and attempts.</summary>
+    /// <summary>
+    /// Deletes the subscription with its messages and attempts. The subscription's row goes first: that waits for
+    /// every transaction writing messages for it (the outbox triggers lock it, migration 011), whose messages the
+    /// next statements then see and delete; transactions after it no longer find the subscription.
+    /// </summary>
     public Task<bool> DeleteAsync(Guid id, CancellationToken cancellationToken) =>
-        database.WithConnectionAsync(async (connection, ct) =>
+        database.InTransactionAsync(async (connection, transaction, ct) =>
         {
-            const string sql = "delete from webhook_subscriptions where id = @Id";
-            return await connection.ExecuteAsync(new CommandDefinition(sql, new { Id = id }, cancellationToken: ct)) > 0;
+            const string subscriptionSql = "delete from webhook_subscriptions where id = @Id";
+            if (await connection.ExecuteAsync(new CommandDefinition(subscriptionSql, new { Id = id }, transaction, cancellationToken: ct)) == 0)
+            {
+                return false;
+            }
+            const string historySql = """
+                with messages as (
+                    delete from webhook_messages where subscription_id = @Id
+                )
+                delete from webhook_attempts where subscription_id = @Id
+                """;
+            await connection.ExecuteAsync(new CommandDefinition(historySql, new { Id = id }, transaction, cancellationToken: ct));
+            return true;
         }, cancellationToken);
 
     /// <summary>The new secret signs from now on; the current one keeps signing beside it for <paramref name="grace"/>.</summary>

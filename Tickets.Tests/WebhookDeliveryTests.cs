@@ -24,7 +24,7 @@ public sealed class WebhookDeliveryTests(PostgresFixture db) : EngineTestBase(db
     public async Task InitializeAsync()
     {
         await using var connection = await Db.DataSource.OpenConnectionAsync();
-        await connection.ExecuteAsync("delete from webhook_subscriptions; delete from webhook_messages;");
+        await connection.ExecuteAsync("delete from webhook_subscriptions; delete from webhook_messages; delete from webhook_attempts;");
         _receiver = await WebhookReceiver.StartAsync();
     }
 
@@ -378,6 +378,13 @@ public sealed class WebhookDeliveryTests(PostgresFixture db) : EngineTestBase(db
         Assert.Equal(40, await CountAsync("select count(*) from webhook_messages where type = 'reservation.confirmed'"));
         Assert.Equal(40, await CountAsync("select count(distinct subject_id) from webhook_messages"));
         Assert.Equal(0, await CountAsync("select count(*) from (select subscription_id, subject_id, type from webhook_messages group by 1, 2, 3 having count(*) > 1) d"));
+        // Ids are version 7 UUIDs, their millisecond prefix in write order: new primary-key entries go to the last pages.
+        Assert.Equal(0, await CountAsync("select count(*) from webhook_messages where substr(id::text, 15, 1) <> '7'"));
+        Assert.Equal(0, await CountAsync("""
+            select count(*)
+            from (select left(id::text, 13) as ms, lag(left(id::text, 13)) over (order by seq) as earlier from webhook_messages) o
+            where o.ms < o.earlier
+            """));
     }
 
     [Fact]
@@ -571,6 +578,36 @@ public sealed class WebhookDeliveryTests(PostgresFixture db) : EngineTestBase(db
         Assert.Equal(119, _receiver.Delivered.Select(w => w.Id).Distinct().Count());
         Assert.Equal(119, _receiver.Delivered.Count);
         Assert.Equal(1, await PendingAsync()); // the hung one, due again after its retry delay
+    }
+
+    [Fact]
+    public async Task Deleting_a_subscription_waits_for_a_transaction_writing_its_messages_and_leaves_none_behind()
+    {
+        var (subscription, _) = await SubscribeAsync([WebhookEventTypes.EventUpdated]);
+        var e = await NewEventAsync(5);
+        await using var writer = await Db.DataSource.OpenConnectionAsync();
+        await writer.ExecuteAsync("update events set name = name || ' (1)' where id = @Id", new { e.Id });
+        using (var delivery = Delivery())
+        {
+            await DeliverAllAsync(delivery);
+        }
+        Assert.Equal(1, await CountAsync("select count(*) from webhook_attempts where subscription_id = @Id", new { Id = subscription }));
+
+        // A change whose trigger wrote a message for the subscription, not yet committed, while it is deleted.
+        await using var transaction = await writer.BeginTransactionAsync();
+        await writer.ExecuteAsync("update events set name = name || ' (2)' where id = @Id", new { e.Id }, transaction);
+        var deleting = Store.DeleteAsync(subscription, CancellationToken.None);
+        await Task.Delay(500);
+        Assert.False(deleting.IsCompleted, "The delete did not wait for the transaction writing the subscription's message.");
+        await transaction.CommitAsync();
+        Assert.True(await deleting);
+
+        Assert.Equal(0, await CountAsync("select count(*) from webhook_messages where subscription_id = @Id", new { Id = subscription }));
+        Assert.Equal(0, await CountAsync("select count(*) from webhook_attempts where subscription_id = @Id", new { Id = subscription }));
+        Assert.False(await Store.DeleteAsync(subscription, CancellationToken.None));
+        // Later changes find no subscription to write for.
+        await writer.ExecuteAsync("update events set name = name || ' (3)' where id = @Id", new { e.Id });
+        Assert.Equal(0, await CountAsync("select count(*) from webhook_messages"));
     }
 
     [Fact]
