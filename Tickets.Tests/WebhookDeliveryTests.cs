@@ -611,6 +611,27 @@ public sealed class WebhookDeliveryTests(PostgresFixture db) : EngineTestBase(db
     }
 
     [Fact]
+    public async Task Rounds_that_find_nothing_due_count_the_backlog_at_most_once_per_interval()
+    {
+        // A backlog waiting for its retries: every round finds nothing, and counting reads every pending message.
+        var (subscription, _) = await SubscribeAsync(["reservation.held"]);
+        await using (var connection = await Db.DataSource.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("""
+                insert into webhook_messages (id, subscription_id, type, subject_id, payload, next_attempt_at)
+                select gen_random_uuid(), @Subscription, 'reservation.held', gen_random_uuid(), '{}'::jsonb, clock_timestamp() + interval '1 hour'
+                from generate_series(1, 100)
+                """, new { Subscription = subscription });
+        }
+        using var delivery = Delivery(Options(o => o.ConcurrentRounds = 4));
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.Equal(0, await delivery.DrainAsync(TimeSpan.FromSeconds(10), CancellationToken.None));
+        }
+        Assert.Equal(1, delivery.BacklogCounts);
+    }
+
+    [Fact]
     public async Task Redirects_are_not_followed()
     {
         var (subscription, _) = await SubscribeAsync([WebhookEventTypes.ReservationHeld]);
