@@ -569,7 +569,9 @@ public sealed class WebhookDeliveryTests(PostgresFixture db) : EngineTestBase(db
 
         // A round waits for its slowest request: with one round at a time, the other 110 messages would wait the
         // hung one's 4 s timeout behind it.
-        using var delivery = Delivery(Options(o => (o.BatchSize, o.MaxConcurrentDeliveries, o.ConcurrentRounds, o.ResponseTimeout) = (10, 10, 4, TimeSpan.FromSeconds(4))));
+        // The hung message's retry is an hour away, so it is not sent again within this drain.
+        using var delivery = Delivery(Options(o => (o.BatchSize, o.MaxConcurrentDeliveries, o.ConcurrentRounds, o.ResponseTimeout, o.RetryBaseDelay, o.MaxRetryDelay) =
+            (10, 10, 4, TimeSpan.FromSeconds(4), TimeSpan.FromHours(1), TimeSpan.FromHours(1))));
         await delivery.DrainAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
 
         var hung = _receiver.Received.Single(w => w.Answered == 0);
