@@ -229,11 +229,12 @@ public sealed class WebhookStore(Database database)
     private const string WithoutJit = "set local jit = off";
 
     /// <summary>
-    /// First in the record's transaction: no JIT (above), and no sequential scans, so that its messages are read by
-    /// id (RecordSql). Planned with stale statistics, the record read every pending message to update the 200 it
-    /// was given: 5,000 in an on-sale's first minute, and growing with the backlog.
+    /// First in the record's and the cleanup's transactions: no JIT (above), and no sequential scans, so that the
+    /// record reads its messages by id (RecordSql) and the cleanup old rows along their BRIN indexes (CleanupSql).
+    /// Planned with stale statistics, the record read every pending message to update the 200 it was given (5,000
+    /// in an on-sale's first minute, and growing with the backlog), and the cleanup read both tables whole.
     /// </summary>
-    internal const string RecordSettings = "set local jit = off; set local enable_seqscan = off";
+    internal const string IndexedSettings = "set local jit = off; set local enable_seqscan = off";
 
     // Per enabled subscription, along its due messages (webhook_messages_due): the messages of a disabled
     // subscription, and those of a failing one waiting for their next retry, are never read. (Scanning all
@@ -311,7 +312,7 @@ public sealed class WebhookStore(Database database)
             return claimed;
         }, cancellationToken);
 
-    // The outcomes joined to their messages by id, one index look-up each (see RecordSettings), whatever the backlog.
+    // The outcomes joined to their messages by id, one index look-up each (see IndexedSettings), whatever the backlog.
     internal const string RecordSql = """
         with r as (
             select *
@@ -331,7 +332,7 @@ public sealed class WebhookStore(Database database)
                 last_error = r.error
             from r
             -- By id, one look-up each: "id = any" gives the planner the primary key as the way in whatever the
-            -- statistics (with sequential scans off: RecordSettings). Still leased by this attempt: a later claim
+            -- statistics (with sequential scans off: IndexedSettings). Still leased by this attempt: a later claim
             -- would have raised attempts, a recorded outcome cleared the lease. (Not "status = 'pending'", which
             -- offered a scan of every pending message along the due index.)
             where m.id = any (@Ids) and m.id = r.id and m.attempts = r.attempt and m.locked_until is not null
@@ -365,7 +366,7 @@ public sealed class WebhookStore(Database database)
         IReadOnlyList<WebhookAttemptResult> results, TimeSpan retryWindow, TimeSpan disableAfter, CancellationToken cancellationToken) =>
         database.InTransactionAsync(async (connection, transaction, ct) =>
         {
-            await connection.ExecuteAsync(new CommandDefinition(RecordSettings, transaction: transaction, cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition(IndexedSettings, transaction: transaction, cancellationToken: ct));
             var counts = (await connection.QueryAsync<(string Status, int Count)>(new CommandDefinition(RecordSql, new
             {
                 Ids = results.Select(r => r.MessageId).ToArray(),
@@ -421,7 +422,7 @@ public sealed class WebhookStore(Database database)
     public Task<int> DeleteOldMessagesAsync(TimeSpan retention, int limit, CancellationToken cancellationToken) =>
         database.InTransactionAsync(async (connection, transaction, ct) =>
         {
-            await connection.ExecuteAsync(new CommandDefinition(CleanupSettings, transaction: transaction, cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition(IndexedSettings, transaction: transaction, cancellationToken: ct));
             return await connection.ExecuteScalarAsync<int>(new CommandDefinition(CleanupSql, new { Retention = retention, Limit = limit }, transaction, cancellationToken: ct));
         }, cancellationToken);
 
@@ -445,6 +446,4 @@ public sealed class WebhookStore(Database database)
         )
         select count(*)::int from old_messages
         """;
-
-    internal const string CleanupSettings = "set local jit = off; set local enable_seqscan = off";
 }

@@ -165,7 +165,7 @@ public sealed class WebhookDeliveryTests(PostgresFixture db) : EngineTestBase(db
         var ids = (await connection.QueryAsync<Guid>("select id from webhook_messages order by seq limit 200")).ToArray();
         await using var transaction = await connection.BeginTransactionAsync();
         await connection.ExecuteAsync("delete from pg_statistic where starelid = 'webhook_messages'::regclass", transaction: transaction);
-        await connection.ExecuteAsync(WebhookStore.RecordSettings, transaction: transaction);
+        await connection.ExecuteAsync(WebhookStore.IndexedSettings, transaction: transaction);
         var plan = JsonDocument.Parse(await connection.ExecuteScalarAsync<string>("explain (analyze, format json) " + WebhookStore.RecordSql, new
         {
             Ids = ids,
@@ -209,7 +209,7 @@ public sealed class WebhookDeliveryTests(PostgresFixture db) : EngineTestBase(db
         await using (var transaction = await connection.BeginTransactionAsync())
         {
             await connection.ExecuteAsync("delete from pg_statistic where starelid in ('webhook_messages'::regclass, 'webhook_attempts'::regclass)", transaction: transaction);
-            await connection.ExecuteAsync(WebhookStore.CleanupSettings, transaction: transaction);
+            await connection.ExecuteAsync(WebhookStore.IndexedSettings, transaction: transaction);
             var plan = JsonDocument.Parse(await connection.ExecuteScalarAsync<string>("explain (analyze, format json) " + WebhookStore.CleanupSql,
                 new { Retention = TimeSpan.FromDays(7), Limit = 10_000 }, transaction) ?? "").RootElement[0].GetProperty("Plan");
             Assert.True(RowsRead(plan, "webhook_messages") < 3000, $"{RowsRead(plan, "webhook_messages")} of 6,050 messages read: {plan}");
