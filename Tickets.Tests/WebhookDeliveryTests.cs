@@ -259,6 +259,44 @@ public sealed class WebhookDeliveryTests(PostgresFixture db) : EngineTestBase(db
         Assert.All(plans, p => Assert.DoesNotContain("JIT:", p));
     }
 
+    [Fact]
+    public async Task A_warm_connection_plans_nothing_for_a_batched_hold_and_its_outbox_row()
+    {
+        // Every hold batch fires the webhook triggers of the reservations' insert and the event's update, and each
+        // asks whether anyone is subscribed. As SQL functions those checks were planned again in every transaction,
+        // subscriber or not. With log_planner_stats every plan made on the connection is reported to this client.
+        var notices = new NoticeLog();
+        var builder = new Npgsql.NpgsqlDataSourceBuilder(new Npgsql.NpgsqlConnectionStringBuilder(Db.DirectConnectionString)
+        {
+            MaxPoolSize = 1,
+            Options = "-c log_planner_stats=on -c client_min_messages=log",
+        }.ConnectionString);
+        builder.UseLoggerFactory(LoggerFactory.Create(logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(notices)));
+        await using var dataSource = builder.Build();
+        var engine = new ReservationEngine(new Database(dataSource, NullLogger<Database>.Instance), NullLogger<ReservationEngine>.Instance);
+        var combiner = new HoldCombiner(engine, new BatchOptions(), NullLogger<HoldCombiner>.Instance);
+        await SubscribeAsync(["reservation.held", "event.sold_out"]);
+        var e = await NewEventAsync(100);
+        var users = new List<Guid>();
+        for (var i = 0; i < 12; i++)
+        {
+            users.Add(await NewUserAsync());
+        }
+
+        int Plans() => notices.Count(n => n.Contains("PLANNER STATISTICS", StringComparison.Ordinal));
+        // Warm: the batch statement prepared, its generic plan chosen, the triggers' queries cached.
+        foreach (var user in users.SkipLast(1))
+        {
+            Assert.Equal(HoldOutcome.Held, (await combiner.HoldAsync(new HoldRequest(user, e.Id, 1), CancellationToken.None)).Outcome);
+        }
+        Assert.True(Plans() > 0, "No plan was reported: the test would prove nothing.");
+        var before = Plans();
+        Assert.Equal(HoldOutcome.Held, (await combiner.HoldAsync(new HoldRequest(users[^1], e.Id, 1), CancellationToken.None)).Outcome);
+
+        Assert.Equal(0, Plans() - before);
+        Assert.Equal(12, await CountAsync("select count(*) from webhook_messages where type = 'reservation.held'"));
+    }
+
     /// <summary>The notices PostgreSQL sent to a data source's connections, as Npgsql logs them.</summary>
     private sealed class NoticeLog : ILoggerProvider, ILogger, IEnumerable<string>
     {
