@@ -43,6 +43,12 @@ if (settings.Runs("startup"))
             builds.Add(new($"publish (ReadyToRun), {variant.Replace(";", ", ", StringComparison.Ordinal)}", published, environment));
         }
     }
+    // The opt-in self-contained publish (-p:TicketsSelfContained=true: composite ReadyToRun of the app and .NET).
+    var selfContained = Path.Combine(root, "Tickets.Functions", "bin", "publish-self-contained");
+    if (File.Exists(Path.Combine(selfContained, "Tickets.Functions.dll")))
+    {
+        builds.Add(new("publish, self-contained (composite ReadyToRun)", selfContained, new Dictionary<string, string>()));
+    }
     report.Startup = await StartupPhase.RunAsync(root, connectionString, dataSource, settings.Starts, builds);
 }
 

@@ -108,6 +108,21 @@ public sealed class InfrastructureTests
     }
 
     [Fact]
+    public void Always_ready_instances_are_a_parameter_off_by_default_and_serve_the_http_functions()
+    {
+        // Billed while idle, so off unless an operator raises it (before an on-sale); "http" is the group of every
+        // HTTP-triggered function on Flex Consumption.
+        var parameter = Template.Value.GetProperty("parameters").GetProperty("alwaysReadyInstances");
+        Assert.Equal(0, parameter.GetProperty("defaultValue").GetInt32());
+        Assert.Equal(0, parameter.GetProperty("minValue").GetInt32());
+        var alwaysReady = FlexSite().GetProperty("properties").GetProperty("functionAppConfig").GetProperty("scaleAndConcurrency")
+            .GetProperty("alwaysReady").GetString()!;
+        Assert.Contains("parameters('alwaysReadyInstances')", alwaysReady, StringComparison.Ordinal);
+        Assert.Contains("'name', 'http'", alwaysReady, StringComparison.Ordinal);
+        Assert.Contains("'instanceCount', parameters('alwaysReadyInstances')", alwaysReady, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Timer_storage_is_identity_based_without_keys()
     {
         var settings = AppSettings();

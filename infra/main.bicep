@@ -23,6 +23,11 @@ param hostingPlan string = 'FlexConsumption'
 @description('Flex Consumption scale-out ceiling. Size it against the database: instances × Max Pool Size must stay under PgBouncer max_client_conn.')
 param maximumInstanceCount int = 40
 
+@minValue(0)
+@maxValue(20)
+@description('Flex Consumption instances kept started for the HTTP functions (billed while idle): raise it before an on-sale so its first buyers do not wait for cold starts, 0 after.')
+param alwaysReadyInstances int = 0
+
 @minValue(1)
 @maxValue(100)
 @description('Npgsql Max Pool Size per instance.')
@@ -109,6 +114,7 @@ module resources 'app/resources.bicep' = {
     resourceToken: resourceToken
     hostingPlan: hostingPlan
     maximumInstanceCount: maximumInstanceCount
+    alwaysReadyInstances: alwaysReadyInstances
     maxPoolSize: maxPoolSize
     postgresAdminLogin: postgresAdminLogin
     postgresAdminPassword: postgresAdminPassword

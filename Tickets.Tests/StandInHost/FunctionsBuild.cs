@@ -4,11 +4,14 @@ namespace Tickets.Tests.StandInHost;
 
 /// <summary>
 /// The Tickets.Functions build output the stand-in host runs, built once per test run in this test assembly's
-/// configuration (after scripts/test.sh, an up-to-date no-op build).
+/// configuration (after scripts/test.sh, an up-to-date no-op build). TICKETS_TEST_FUNCTIONS_APP names another
+/// folder instead (relative to the repository), such as a <c>dotnet publish</c> output, to run the suite against
+/// the app as it deploys.
 /// </summary>
 public static class FunctionsBuild
 {
-    private static readonly Lazy<string> Output = new(Build);
+    private static readonly Lazy<string> Output = new(() =>
+        Environment.GetEnvironmentVariable("TICKETS_TEST_FUNCTIONS_APP") is { Length: > 0 } app ? Path.GetFullPath(app, Repository.Root) : Build());
 
     public static string OutputDirectory => Output.Value;
 

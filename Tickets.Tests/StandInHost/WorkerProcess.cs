@@ -28,7 +28,10 @@ internal sealed class WorkerProcess
     {
         using var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(appDirectory, "worker.config.json")));
         var description = config.RootElement.GetProperty("description");
-        var executable = description.GetProperty("defaultExecutablePath").GetString()!;
+        // "dotnet" for a framework-dependent app; a self-contained one names its own executable under {WorkerRoot},
+        // which the host replaces with the app's directory.
+        var executable = description.GetProperty("defaultExecutablePath").GetString()!
+            .Replace("{WorkerRoot}", Path.TrimEndingDirectorySeparator(appDirectory) + Path.DirectorySeparatorChar, StringComparison.Ordinal);
         var workerPath = Path.Combine(appDirectory, description.GetProperty("defaultWorkerPath").GetString()!);
 
         // ASP.NET Core keeps data-protection keys under $HOME: a folder of the worker's own, not the real home.

@@ -7,6 +7,7 @@ param tags object
 param resourceToken string
 param hostingPlan string
 param maximumInstanceCount int
+param alwaysReadyInstances int
 param identityId string
 param identityClientId string
 param storageAccountName string
@@ -141,6 +142,13 @@ resource flexApp 'Microsoft.Web/sites@2024-04-01' = if (isFlex) {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: 2048
+        // The "http" group: every HTTP function shares these instances, already started when requests arrive.
+        alwaysReady: alwaysReadyInstances > 0 ? [
+          {
+            name: 'http'
+            instanceCount: alwaysReadyInstances
+          }
+        ] : []
       }
       runtime: {
         name: 'dotnet-isolated'

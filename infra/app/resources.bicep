@@ -5,6 +5,7 @@ param tags object
 param resourceToken string
 param hostingPlan string
 param maximumInstanceCount int
+param alwaysReadyInstances int
 param maxPoolSize int
 param postgresAdminLogin string
 @secure()
@@ -99,6 +100,7 @@ module function 'function.bicep' = {
     resourceToken: resourceToken
     hostingPlan: hostingPlan
     maximumInstanceCount: maximumInstanceCount
+    alwaysReadyInstances: alwaysReadyInstances
     identityId: identity.id
     identityClientId: identity.properties.clientId
     storageAccountName: storage.outputs.name
