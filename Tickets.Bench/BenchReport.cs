@@ -31,6 +31,7 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
     /// <summary>Tickets per request of the lines phase (its requests/s times this is its tickets/s).</summary>
     public double TicketsPerLinesHold { get; set; } = double.NaN;
     public List<StartupFigures> Startup { get; set; } = [];
+    public List<BatchCostFigures> BatchCost { get; set; } = [];
     public List<(int Connections, WebhookBacklogFigures Figures)> WebhookBacklog { get; } = [];
     public List<string> Failures { get; } = [];
     public List<WrkFigures> Wrk { get; } = [];
@@ -275,6 +276,13 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
             text.AppendLine();
             text.Append(StartupPhase.Table(Startup));
         }
+        if (BatchCost.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("A hold batch's cost to PostgreSQL (whole batches one after another on one connection, shipped caps on; the backend's CPU time):");
+            text.AppendLine();
+            text.Append(BatchCostPhase.Table(BatchCost));
+        }
         text.AppendLine();
         text.AppendLine("| goal | measured | target | met | per round (sweep: ÷ before, ÷ after) |");
         text.AppendLine("|---|---:|---|---|---|");
@@ -302,6 +310,12 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
         pgbench = Pgbench.ToDictionary(kv => kv.Key, kv => new { mean = kv.Value.Average(), rounds = kv.Value }),
         sweep = Sweep,
         webhookBacklog = WebhookBacklog.Select(b => new { connections = b.Connections, b.Figures }),
+        batchCost = BatchCost.Count == 0 ? null : new
+        {
+            sizes = BatchCost,
+            fixedMicrosPerBatch = BatchCostPhase.Fit(BatchCost).Fixed,
+            microsPerHold = BatchCostPhase.Fit(BatchCost).PerHold,
+        },
         startup = Startup.Select(s => new { s.Host, s.Build, s.LoadedMs, s.LiveMs, s.HoldMs, s.MedianLoadedMs, s.MedianLiveMs, s.MedianHoldMs }),
         peakRssMb = PeakRssMb,
         goals = Goals.Select(g => new { g.Goal, g.Value, g.Target, g.Met, g.Rounds }),

@@ -52,6 +52,12 @@ if (settings.Runs("startup"))
     report.Startup = await StartupPhase.RunAsync(root, connectionString, dataSource, settings.Starts, builds);
 }
 
+// The database's cost of a hold batch, fixed part and per hold, also before anything else runs.
+if (settings.Runs("batchcost"))
+{
+    report.BatchCost = await BatchCostPhase.RunAsync(dataSource, settings.Rounds, holdsPerSize: 2048);
+}
+
 // Both servers run for the whole benchmark (one process per hold mode, each on its own port and hot event), so
 // that the phases can be interleaved: every phase once per round, rounds one after another. The ratios compare
 // figures taken within the same few minutes, not at moments far apart on a machine whose speed drifts.

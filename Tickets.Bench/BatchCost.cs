@@ -1,0 +1,120 @@
+// What a hold batch costs PostgreSQL whatever its size, and what each hold in it adds: whole batches of 1, 4, 16
+// and 64 holds of one hot event, sent one after another on one connection with the shipped caps on, the backend's
+// CPU time read from /proc/<pid>/schedstat. Smaller batches per instance (scale-out) pay the fixed part more often.
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Dapper;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using Tickets.Api;
+using Tickets.Data;
+
+namespace Tickets.Bench;
+
+internal sealed record BatchCostFigures(int Size, int Batches, double CpuMicrosPerBatch, double WallMicrosPerBatch)
+{
+    public double CpuMicrosPerHold => CpuMicrosPerBatch / Size;
+}
+
+internal static class BatchCostPhase
+{
+    private static readonly int[] Sizes = [1, 4, 16, 64];
+
+    /// <summary>
+    /// Each size in turn, <paramref name="rounds"/> times (the sizes interleaved), <paramref name="holdsPerSize"/> holds a
+    /// round; a warm-up of each size first. Only a PostgreSQL on this machine: its backend's CPU is read from /proc.
+    /// </summary>
+    public static async Task<List<BatchCostFigures>> RunAsync(NpgsqlDataSource dataSource, int rounds, int holdsPerSize)
+    {
+        var database = new Database(dataSource, NullLogger<Database>.Instance);
+        var limits = new RateLimitOptions();
+        var engine = new ReservationEngine(database, NullLogger<ReservationEngine>.Instance)
+        {
+            MaxActiveHoldsPerUser = limits.MaxActiveHoldsPerUser,
+            MaxHeldSeatsPerUser = limits.MaxHeldSeatsPerUser,
+        };
+        var ev = await new EventStore(database).CreateAsync(new NewEvent("Batch cost", 100_000_000), CancellationToken.None);
+        var warmUp = Sizes.Sum(size => 20 * size);
+        List<Guid> buyers;
+        await using (var connection = await dataSource.OpenConnectionAsync())
+        {
+            // A buyer per hold, so that no per-buyer cap is reached.
+            const string sql = """
+                insert into users (id, email, email_key, password_hash, role)
+                select gen_random_uuid(), @Prefix || g || '@bench.test', @Prefix || g || '@bench.test', 'not a hash', 'user'
+                from generate_series(1, @Count) g
+                returning id
+                """;
+            buyers = (await connection.QueryAsync<Guid>(sql, new { Prefix = $"batch-cost-{Guid.NewGuid():N}-", Count = warmUp + (rounds * Sizes.Length * holdsPerSize) })).AsList();
+        }
+        var next = 0;
+        await using var lane = engine.NewLane();
+        var backend = await (await lane.OpenAsync(CancellationToken.None)).ExecuteScalarAsync<int>("select pg_backend_pid()");
+        long CpuNanoseconds() => long.Parse(File.ReadAllText($"/proc/{backend}/schedstat").Split(' ')[0], CultureInfo.InvariantCulture);
+
+        async Task<(double Cpu, double Wall)> RunBatchesAsync(int size, int batches)
+        {
+            var cpu = CpuNanoseconds();
+            var clock = Stopwatch.StartNew();
+            for (var b = 0; b < batches; b++)
+            {
+                var requests = Enumerable.Range(0, size).Select(_ => new HoldRequest(buyers[next++], ev.Id, 1)).ToList();
+                var (results, whole) = await engine.HoldBatchAsync(requests, CancellationToken.None, lane);
+                if (!whole || results.Any(r => r.Outcome != HoldOutcome.Held))
+                {
+                    throw new InvalidOperationException($"A batch of {size} holds was not granted whole.");
+                }
+            }
+            return ((CpuNanoseconds() - cpu) / 1000.0, clock.Elapsed.TotalMicroseconds);
+        }
+
+        foreach (var size in Sizes)
+        {
+            await RunBatchesAsync(size, 20);
+        }
+        var totals = Sizes.ToDictionary(size => size, _ => (Batches: 0, Cpu: 0.0, Wall: 0.0));
+        for (var round = 0; round < rounds; round++)
+        {
+            foreach (var size in Sizes)
+            {
+                var batches = holdsPerSize / size;
+                var (cpu, wall) = await RunBatchesAsync(size, batches);
+                var t = totals[size];
+                totals[size] = (t.Batches + batches, t.Cpu + cpu, t.Wall + wall);
+            }
+        }
+        var figures = Sizes.Select(size => new BatchCostFigures(size, totals[size].Batches,
+            totals[size].Cpu / totals[size].Batches, totals[size].Wall / totals[size].Batches)).ToList();
+        var (fixedPart, perHold) = Fit(figures);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"batch cost: {string.Join(", ", figures.Select(f => $"{f.Size}: {f.CpuMicrosPerBatch:N0} µs"))} of PostgreSQL CPU per batch; fixed {fixedPart:N0} µs, each hold {perHold:N0} µs"));
+        return figures;
+    }
+
+    /// <summary>Least squares of CPU per batch against holds per batch: the fixed part and the part per hold.</summary>
+    public static (double Fixed, double PerHold) Fit(IReadOnlyList<BatchCostFigures> figures)
+    {
+        var meanSize = figures.Average(f => (double)f.Size);
+        var meanCpu = figures.Average(f => f.CpuMicrosPerBatch);
+        var perHold = figures.Sum(f => (f.Size - meanSize) * (f.CpuMicrosPerBatch - meanCpu)) / figures.Sum(f => (f.Size - meanSize) * (f.Size - meanSize));
+        return (meanCpu - (perHold * meanSize), perHold);
+    }
+
+    public static string Table(IReadOnlyList<BatchCostFigures> figures)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("| holds per batch | batches | PostgreSQL CPU µs per batch | per hold | wall µs per batch |");
+        text.AppendLine("|---:|---:|---:|---:|---:|");
+        foreach (var f in figures)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"| {f.Size} | {f.Batches:N0} | {f.CpuMicrosPerBatch:N0} | {f.CpuMicrosPerHold:N0} | {f.WallMicrosPerBatch:N0} |");
+        }
+        var (fixedPart, perHold) = Fit(figures);
+        text.AppendLine();
+        text.AppendLine(CultureInfo.InvariantCulture,
+            $"Fitted: {fixedPart:N0} µs per batch whatever its size, plus {perHold:N0} µs per hold. A batch of n holds costs each hold {perHold:N0} + {fixedPart:N0}/n µs.");
+        return text.ToString();
+    }
+}
