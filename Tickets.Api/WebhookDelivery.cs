@@ -171,7 +171,7 @@ public sealed partial class WebhookDelivery : IDisposable
         var delivered = false;
         try
         {
-            var body = WebhookPayload.Body(message.Type, message.CreatedAt, message.Payload);
+            var body = WebhookPayload.Body(message);
             using var request = new HttpRequestMessage(HttpMethod.Post, message.Url) { Content = new ByteArrayContent(body) };
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -305,12 +305,22 @@ public static class WebhookPayload
         Converters = { new ApiJson.UtcDateTimeConverter() },
     };
 
-    public static byte[] Body(string type, DateTime createdAt, string row)
+    public static byte[] Body(ClaimedWebhookMessage message)
     {
-        object data = type.StartsWith("reservation.", StringComparison.Ordinal)
-            ? ReservationResponse.From(JsonSerializer.Deserialize<Reservation>(row, RowOptions)!)
-            : EventResponse.From(JsonSerializer.Deserialize<Event>(row, RowOptions)!);
-        return JsonSerializer.SerializeToUtf8Bytes(new WebhookBody(type, DateTime.SpecifyKind(createdAt, DateTimeKind.Utc), data), ApiJson.Options);
+        object data;
+        if (message.Type.StartsWith("reservation.", StringComparison.Ordinal))
+        {
+            // The stored row lacks the lines and the currency; the claim read them (WebhookStore.ReservationDetailsSql).
+            var reservation = JsonSerializer.Deserialize<Reservation>(message.Payload, RowOptions)!;
+            data = ReservationResponse.From(message.Currency is { } currency
+                ? reservation with { Currency = currency, Lines = new ValueList<ReservationLine>(message.Lines) }
+                : reservation);
+        }
+        else
+        {
+            data = EventResponse.From(JsonSerializer.Deserialize<Event>(message.Payload, RowOptions)!);
+        }
+        return JsonSerializer.SerializeToUtf8Bytes(new WebhookBody(message.Type, DateTime.SpecifyKind(message.CreatedAt, DateTimeKind.Utc), data), ApiJson.Options);
     }
 
     private sealed record WebhookBody(string Type, DateTime Timestamp, object Data);

@@ -346,14 +346,20 @@ public sealed class WebhookDeliveryTests(PostgresFixture db) : EngineTestBase(db
     public async Task Every_reservation_change_arrives_signed_with_the_reservation_as_the_api_shows_it()
     {
         var (_, secret) = await SubscribeAsync([.. WebhookEventTypes.All]);
-        var e = await NewEventAsync(10);
+        // Two types and a currency of its own: the lines and the currency are read at the claim, not stored with the row.
+        var e = await Events.CreateAsync(new NewEvent($"Event {Guid.NewGuid():N}", 10, Currency: "CHF",
+            TicketTypes: [new NewTicketType("Standing", 4500, 6), new NewTicketType("Seated", 7900, 4)]), CancellationToken.None);
         var user = await NewUserAsync();
-        var confirmed = await HoldAsync(e.Id, user);
+        var typed = await Engine.HoldAsync(new HoldRequest(user, e.Id, [new HoldLine(e.TicketTypes[0].Id, 1), new HoldLine(e.TicketTypes[1].Id, 2)]), CancellationToken.None);
+        Assert.Equal(HoldOutcome.Held, typed.Outcome);
+        var confirmed = typed.Reservation!.Id;
         Assert.Equal(ChangeOutcome.Changed, (await Engine.ConfirmAsync(user, confirmed, CancellationToken.None)).Outcome);
         Assert.Equal(ChangeOutcome.Changed, (await Engine.CancelAsync(confirmed, CancellationToken.None)).Outcome);
-        var released = await HoldAsync(e.Id, user);
+        async Task<Guid> HoldStandingAsync() =>
+            (await Engine.HoldAsync(new HoldRequest(user, e.Id, [new HoldLine(e.TicketTypes[0].Id, 1)]), CancellationToken.None)).Reservation!.Id;
+        var released = await HoldStandingAsync();
         Assert.Equal(ChangeOutcome.Changed, (await Engine.ReleaseAsync(user, released, CancellationToken.None)).Outcome);
-        var expired = await HoldAsync(e.Id, user);
+        var expired = await HoldStandingAsync();
         await ExpireAsync(expired);
         Assert.Equal(1, (await Engine.ReleaseExpiredHoldsAsync(CancellationToken.None)).Holds);
 
