@@ -32,6 +32,7 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
     public double TicketsPerLinesHold { get; set; } = double.NaN;
     public List<StartupFigures> Startup { get; set; } = [];
     public List<BatchCostFigures> BatchCost { get; set; } = [];
+    public List<DeliveryCostFigures> DeliveryCost { get; set; } = [];
     public List<(int Connections, WebhookBacklogFigures Figures)> WebhookBacklog { get; } = [];
     public List<string> Failures { get; } = [];
     public List<WrkFigures> Wrk { get; } = [];
@@ -283,6 +284,13 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
             text.AppendLine();
             text.Append(BatchCostPhase.Table(BatchCost));
         }
+        if (DeliveryCost.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("A webhook message's cost to PostgreSQL (claim and record rounds one after another on one connection, the sending left out; the backend's CPU time):");
+            text.AppendLine();
+            text.Append(DeliveryCostPhase.Table(DeliveryCost));
+        }
         text.AppendLine();
         text.AppendLine("| goal | measured | target | met | per round (sweep: ÷ before, ÷ after) |");
         text.AppendLine("|---|---:|---|---|---|");
@@ -316,6 +324,7 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
             fixedMicrosPerBatch = BatchCostPhase.Fit(BatchCost).Fixed,
             microsPerHold = BatchCostPhase.Fit(BatchCost).PerHold,
         },
+        deliveryCost = DeliveryCost,
         startup = Startup.Select(s => new { s.Host, s.Build, s.LoadedMs, s.LiveMs, s.HoldMs, s.MedianLoadedMs, s.MedianLiveMs, s.MedianHoldMs }),
         peakRssMb = PeakRssMb,
         goals = Goals.Select(g => new { g.Goal, g.Value, g.Target, g.Met, g.Rounds }),

@@ -57,6 +57,11 @@ if (settings.Runs("batchcost"))
 {
     report.BatchCost = await BatchCostPhase.RunAsync(dataSource, settings.Rounds, holdsPerSize: 2048);
 }
+// And what delivering a webhook message costs it (claim and record, the sending left out).
+if (settings.Runs("deliverycost"))
+{
+    report.DeliveryCost = await DeliveryCostPhase.RunAsync(connectionString, dataSource, messagesPerSize: 2000);
+}
 
 // Both servers run for the whole benchmark (one process per hold mode, each on its own port and hot event), so
 // that the phases can be interleaved: every phase once per round, rounds one after another. The ratios compare
