@@ -36,22 +36,12 @@ internal static class BatchCostPhase
         };
         var ev = await new EventStore(database).CreateAsync(new NewEvent("Batch cost", 100_000_000), CancellationToken.None);
         var warmUp = Sizes.Sum(size => 20 * size);
-        List<Guid> buyers;
-        await using (var connection = await dataSource.OpenConnectionAsync())
-        {
-            // A buyer per hold, so that no per-buyer cap is reached.
-            const string sql = """
-                insert into users (id, email, email_key, password_hash, role)
-                select gen_random_uuid(), @Prefix || g || '@bench.test', @Prefix || g || '@bench.test', 'not a hash', 'user'
-                from generate_series(1, @Count) g
-                returning id
-                """;
-            buyers = (await connection.QueryAsync<Guid>(sql, new { Prefix = $"batch-cost-{Guid.NewGuid():N}-", Count = warmUp + (rounds * Sizes.Length * holdsPerSize) })).AsList();
-        }
+        // A buyer per hold, so that no per-buyer cap is reached.
+        var buyers = await DatabaseCost.CreateBuyersAsync(dataSource, "batch-cost", warmUp + (rounds * Sizes.Length * holdsPerSize));
         var next = 0;
         await using var lane = engine.NewLane();
         var backend = await (await lane.OpenAsync(CancellationToken.None)).ExecuteScalarAsync<int>("select pg_backend_pid()");
-        long CpuNanoseconds() => long.Parse(File.ReadAllText($"/proc/{backend}/schedstat").Split(' ')[0], CultureInfo.InvariantCulture);
+        long CpuNanoseconds() => DatabaseCost.CpuNanoseconds(backend);
 
         async Task<(double Cpu, double Wall)> RunBatchesAsync(int size, int batches)
         {
@@ -117,4 +107,24 @@ internal static class BatchCostPhase
             $"Fitted: {fixedPart:N0} µs per batch whatever its size, plus {perHold:N0} µs per hold. A batch of n holds costs each hold {perHold:N0} + {fixedPart:N0}/n µs.");
         return text.ToString();
     }
+}
+
+/// <summary>What the cost phases share: buyers made in bulk, and a PostgreSQL backend's CPU time.</summary>
+internal static class DatabaseCost
+{
+    public static async Task<List<Guid>> CreateBuyersAsync(NpgsqlDataSource dataSource, string phase, int count)
+    {
+        const string sql = """
+            insert into users (id, email, email_key, password_hash, role)
+            select gen_random_uuid(), @Prefix || g || '@bench.test', @Prefix || g || '@bench.test', 'not a hash', 'user'
+            from generate_series(1, @Count) g
+            returning id
+            """;
+        await using var connection = await dataSource.OpenConnectionAsync();
+        return (await connection.QueryAsync<Guid>(sql, new { Prefix = $"{phase}-{Guid.NewGuid():N}-", Count = count })).AsList();
+    }
+
+    /// <summary>The backend's time on a CPU so far (the first field of /proc/PID/schedstat, in nanoseconds): only for a PostgreSQL on this machine.</summary>
+    public static long CpuNanoseconds(int backendPid) =>
+        long.Parse(File.ReadAllText($"/proc/{backendPid}/schedstat").Split(' ')[0], CultureInfo.InvariantCulture);
 }

@@ -29,17 +29,7 @@ internal static class DeliveryCostPhase
         {
             var ev = await new EventStore(database).CreateAsync(new NewEvent("Delivery cost", 10_000_000), CancellationToken.None);
             var holds = RoundSizes.Length * messagesPerSize;
-            List<Guid> buyers;
-            await using (var connection = await dataSource.OpenConnectionAsync())
-            {
-                const string sql = """
-                    insert into users (id, email, email_key, password_hash, role)
-                    select gen_random_uuid(), @Prefix || g || '@bench.test', @Prefix || g || '@bench.test', 'not a hash', 'user'
-                    from generate_series(1, @Count) g
-                    returning id
-                    """;
-                buyers = (await connection.QueryAsync<Guid>(sql, new { Prefix = $"delivery-cost-{Guid.NewGuid():N}-", Count = holds })).AsList();
-            }
+            var buyers = await DatabaseCost.CreateBuyersAsync(dataSource, "delivery-cost", holds);
             // Each hold batch's statement writes its messages (the outbox trigger), as in an on-sale.
             foreach (var chunk in buyers.Chunk(100))
             {
@@ -50,7 +40,7 @@ internal static class DeliveryCostPhase
             {
                 backend = await connection.ExecuteScalarAsync<int>("select pg_backend_pid()");
             }
-            long CpuNanoseconds() => long.Parse(File.ReadAllText($"/proc/{backend}/schedstat").Split(' ')[0], CultureInfo.InvariantCulture);
+            long CpuNanoseconds() => DatabaseCost.CpuNanoseconds(backend);
 
             var figures = new List<DeliveryCostFigures>();
             foreach (var size in RoundSizes)
