@@ -64,6 +64,20 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
         await CheckInvariantAsync(name, dataSource);
     }
 
+    /// <summary>
+    /// Load on a freshly started server, not measured: under load its tiered JIT keeps recompiling hot code for
+    /// about 25 s after the start (its compilation thread took a fifth of the server's CPU until then, `perf`), so
+    /// the first phase measured after a 10 s warm-up of its own paid several times the CPU per request of the later
+    /// rounds.
+    /// </summary>
+    public async Task WarmUpServerAsync(BenchTarget target, BenchOperation operation, int connections, TimeSpan duration)
+    {
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) };
+        using var client = new HttpClient(handler) { BaseAddress = target.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        await Drive(client, connections, operation, Task.Delay(duration), record: false);
+        Console.WriteLine($"server warm-up: {duration.TotalSeconds:N0} s of holds at {connections} connections, not measured");
+    }
+
     /// <summary>Share of the machine's cores a process used, in percent.</summary>
     private static double Share(double cpuSeconds, double seconds) => 100 * cpuSeconds / seconds / Environment.ProcessorCount;
 

@@ -80,6 +80,17 @@ var spread = batched is not null && settings.Runs("spread")
 // Subscriptions exist from here on but are enabled only around the phases that measure them.
 var hooks = batched is not null && settings.Runs("webhooks") ? await WebhookBench.CreateAsync(dataSource, batched) : null;
 
+// Three warm-ups' worth of holds on each server before anything is measured (30 s by default: the tiered JIT settles
+// about 25 s after a start under load); then each phase's own warm-up.
+if (batched is not null)
+{
+    await report.WarmUpServerAsync(batchedServer!.Target, batched.Hold(hot), settings.Connections.Max(), settings.WarmUp * 3);
+}
+if (direct is not null)
+{
+    await report.WarmUpServerAsync(directServer!.Target, direct.Hold(directHot), settings.Connections.Max(), settings.WarmUp * 3);
+}
+
 for (var round = 1; round <= settings.Rounds; round++)
 {
     foreach (var connections in settings.Connections)
