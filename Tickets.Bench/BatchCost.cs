@@ -17,15 +17,29 @@ internal sealed record BatchCostFigures(int Size, int Batches, double CpuMicrosP
     public double CpuMicrosPerHold => CpuMicrosPerBatch / Size;
 }
 
+/// <summary>
+/// CPU per hold in batches of <see cref="BatchCostPhase.TriggerBatchSize"/>, the outbox triggers on (no subscriber) and
+/// off, in pairs of runs back to back: the median of the pairs' ratios, which a checkpoint or an autovacuum landing in
+/// one run does not move.
+/// </summary>
+internal sealed record OutboxTriggerCost(double OnMicrosPerHold, double OffMicrosPerHold, double[] PairRatios)
+{
+    public double Ratio => PairRatios.Order().ElementAt(PairRatios.Length / 2);
+}
+
 internal static class BatchCostPhase
 {
     private static readonly int[] Sizes = [1, 4, 16, 64];
+
+    public const int TriggerBatchSize = 16;
+    private const int TriggerBatches = 150;
+    private const int TriggerPairs = 9;
 
     /// <summary>
     /// Each size in turn, <paramref name="rounds"/> times (the sizes interleaved), <paramref name="holdsPerSize"/> holds a
     /// round; a warm-up of each size first. Only a PostgreSQL on this machine: its backend's CPU is read from /proc.
     /// </summary>
-    public static async Task<List<BatchCostFigures>> RunAsync(NpgsqlDataSource dataSource, int rounds, int holdsPerSize)
+    public static async Task<(List<BatchCostFigures> Sizes, OutboxTriggerCost Triggers)> RunAsync(NpgsqlDataSource dataSource, int rounds, int holdsPerSize)
     {
         var database = new Database(dataSource, NullLogger<Database>.Instance);
         var limits = new RateLimitOptions();
@@ -37,7 +51,8 @@ internal static class BatchCostPhase
         var ev = await new EventStore(database).CreateAsync(new NewEvent("Batch cost", 100_000_000), CancellationToken.None);
         var warmUp = Sizes.Sum(size => 20 * size);
         // A buyer per hold, so that no per-buyer cap is reached.
-        var buyers = await DatabaseCost.CreateBuyersAsync(dataSource, "batch-cost", warmUp + (rounds * Sizes.Length * holdsPerSize));
+        var buyers = await DatabaseCost.CreateBuyersAsync(dataSource, "batch-cost",
+            warmUp + (rounds * Sizes.Length * holdsPerSize) + (2 * TriggerPairs * (TriggerBatches + 5) * TriggerBatchSize));
         var next = 0;
         await using var lane = engine.NewLane();
         var backend = await (await lane.OpenAsync(CancellationToken.None)).ExecuteScalarAsync<int>("select pg_backend_pid()");
@@ -79,7 +94,33 @@ internal static class BatchCostPhase
         var (fixedPart, perHold) = Fit(figures);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"batch cost: {string.Join(", ", figures.Select(f => $"{f.Size}: {f.CpuMicrosPerBatch:N0} µs"))} of PostgreSQL CPU per batch; fixed {fixedPart:N0} µs, each hold {perHold:N0} µs"));
-        return figures;
+
+        // The outbox triggers' cost with no subscriber: pairs of runs with and without them, the order alternating.
+        var pairs = new List<(double On, double Off)>();
+        try
+        {
+            for (var pair = 0; pair < TriggerPairs; pair++)
+            {
+                async Task<double> MicrosPerHoldAsync(bool enabled)
+                {
+                    await WebhookBench.SetOutboxTriggersAsync(dataSource, enabled);
+                    await RunBatchesAsync(TriggerBatchSize, 5); // the batch statement planned again after the ALTER TABLE
+                    return (await RunBatchesAsync(TriggerBatchSize, TriggerBatches)).Cpu / (TriggerBatches * TriggerBatchSize);
+                }
+                var onFirst = pair % 2 == 0;
+                var first = await MicrosPerHoldAsync(onFirst);
+                var second = await MicrosPerHoldAsync(!onFirst);
+                pairs.Add(onFirst ? (first, second) : (second, first));
+            }
+        }
+        finally
+        {
+            await WebhookBench.SetOutboxTriggersAsync(dataSource, enabled: true);
+        }
+        var triggers = new OutboxTriggerCost(pairs.Average(p => p.On), pairs.Average(p => p.Off), pairs.Select(p => p.On / p.Off).ToArray());
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"outbox triggers, no subscriber, batches of {TriggerBatchSize}: {triggers.OnMicrosPerHold:N1} µs per hold against {triggers.OffMicrosPerHold:N1} without; median of {TriggerPairs} pairs {triggers.Ratio:N2} ({triggers.PairRatios.Min():N2}–{triggers.PairRatios.Max():N2})"));
+        return (figures, triggers);
     }
 
     /// <summary>Least squares of CPU per batch against holds per batch: the fixed part and the part per hold.</summary>
@@ -91,7 +132,7 @@ internal static class BatchCostPhase
         return (meanCpu - (perHold * meanSize), perHold);
     }
 
-    public static string Table(IReadOnlyList<BatchCostFigures> figures)
+    public static string Table(IReadOnlyList<BatchCostFigures> figures, OutboxTriggerCost? triggers)
     {
         var text = new StringBuilder();
         text.AppendLine("| holds per batch | batches | PostgreSQL CPU µs per batch | per hold | wall µs per batch |");
@@ -105,6 +146,11 @@ internal static class BatchCostPhase
         text.AppendLine();
         text.AppendLine(CultureInfo.InvariantCulture,
             $"Fitted: {fixedPart:N0} µs per batch whatever its size, plus {perHold:N0} µs per hold. A batch of n holds costs each hold {perHold:N0} + {fixedPart:N0}/n µs.");
+        if (triggers is not null)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"The outbox triggers with no subscriber, batches of {TriggerBatchSize} in pairs of runs with and without them: {triggers.OnMicrosPerHold:N1} µs per hold against {triggers.OffMicrosPerHold:N1}; the median of the pairs' ratios {triggers.Ratio:N2} ({triggers.PairRatios.Min():N2}–{triggers.PairRatios.Max():N2}).");
+        }
         return text.ToString();
     }
 }

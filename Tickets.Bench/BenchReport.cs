@@ -32,6 +32,7 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
     public double TicketsPerLinesHold { get; set; } = double.NaN;
     public List<StartupFigures> Startup { get; set; } = [];
     public List<BatchCostFigures> BatchCost { get; set; } = [];
+    public OutboxTriggerCost? OutboxTriggers { get; set; }
     public List<DeliveryCostFigures> DeliveryCost { get; set; } = [];
     public List<(int Connections, WebhookBacklogFigures Figures)> WebhookBacklog { get; } = [];
     public List<string> Failures { get; } = [];
@@ -296,7 +297,7 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
             text.AppendLine();
             text.AppendLine("A hold batch's cost to PostgreSQL (whole batches one after another on one connection, shipped caps on; the backend's CPU time):");
             text.AppendLine();
-            text.Append(BatchCostPhase.Table(BatchCost));
+            text.Append(BatchCostPhase.Table(BatchCost, OutboxTriggers));
         }
         if (DeliveryCost.Count > 0)
         {
@@ -337,6 +338,7 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
             sizes = BatchCost,
             fixedMicrosPerBatch = BatchCostPhase.Fit(BatchCost).Fixed,
             microsPerHold = BatchCostPhase.Fit(BatchCost).PerHold,
+            outboxTriggers = OutboxTriggers,
         },
         deliveryCost = DeliveryCost,
         startup = Startup.Select(s => new { s.Host, s.Build, s.LoadedMs, s.LiveMs, s.HoldMs, s.MedianLoadedMs, s.MedianLiveMs, s.MedianHoldMs }),

@@ -55,7 +55,7 @@ if (settings.Runs("startup"))
 // The database's cost of a hold batch, fixed part and per hold, also before anything else runs.
 if (settings.Runs("batchcost"))
 {
-    report.BatchCost = await BatchCostPhase.RunAsync(dataSource, settings.Rounds, holdsPerSize: 2048);
+    (report.BatchCost, report.OutboxTriggers) = await BatchCostPhase.RunAsync(dataSource, settings.Rounds, holdsPerSize: 2048);
 }
 // And what delivering a webhook message costs it (claim and record, the sending left out).
 if (settings.Runs("deliverycost"))

@@ -164,10 +164,13 @@ internal sealed class WebhookBench(NpgsqlDataSource dataSource, BenchClient clie
         return await connection.ExecuteScalarAsync<long>(sql, args);
     }
 
-    private async Task SetTriggersAsync(string action)
+    private Task SetTriggersAsync(string action) => SetOutboxTriggersAsync(dataSource, action == "enable");
+
+    /// <summary>The outbox triggers on or off (as before webhooks): for the benchmark only, never in the app.</summary>
+    public static async Task SetOutboxTriggersAsync(NpgsqlDataSource dataSource, bool enabled)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
-        await connection.ExecuteAsync(action == "disable"
+        await connection.ExecuteAsync(!enabled
             ? """
               alter table reservations disable trigger webhook_reservations_inserted, disable trigger webhook_reservations_updated;
               alter table events disable trigger webhook_events_updated;
