@@ -235,9 +235,9 @@ public sealed class WebhookStore(Database database)
     private const string WithoutJit = "set local jit = off";
 
     /// <summary>
-    /// First in the record's and the cleanup's transactions, and before the claim's read of its reservations' details:
-    /// no JIT (above), and no sequential scans, so that the record reads its messages by id (RecordSql), the claim its
-    /// reservations by id (ReservationDetailsSql), and the cleanup old rows along their BRIN indexes (CleanupSql).
+    /// First in the record's and the cleanup's transactions: no JIT (above), and no sequential scans, so that the
+    /// record reads its messages by id (RecordSql) and the cleanup old rows along their BRIN indexes (CleanupSql).
+    /// (The claim turns sequential scans off only for its read of the reservations' details, ReservationDetailsSql.)
     /// Planned with stale statistics, the record read every pending message to update the 200 it was given (5,000
     /// in an on-sale's first minute, and growing with the backlog), and the cleanup read both tables whole.
     /// </summary>
@@ -322,10 +322,9 @@ public sealed class WebhookStore(Database database)
             {
                 return claimed;
             }
-            // By primary key whatever the statistics, as the record reads its messages (IndexedSettings).
-            await connection.ExecuteAsync(new CommandDefinition(IndexedSettings, transaction: transaction, cancellationToken: ct));
+            // By primary key whatever the statistics, as the record reads its messages: the setting travels with the query.
             var details = (await connection.QueryAsync<(Guid ReservationId, string Currency, Guid TicketTypeId, int Quantity, int UnitPrice)>(
-                    new CommandDefinition(ReservationDetailsSql, new { Ids = reservations }, transaction, cancellationToken: ct)))
+                    new CommandDefinition("set local enable_seqscan = off;\n" + ReservationDetailsSql, new { Ids = reservations }, transaction, cancellationToken: ct)))
                 .GroupBy(d => d.ReservationId)
                 .ToDictionary(g => g.Key, g => (g.First().Currency, Lines: g.Select(d => new ReservationLine(d.TicketTypeId, d.Quantity, d.UnitPrice)).ToArray()));
             return claimed.Select(m => IsAboutReservation(m) && details.TryGetValue(m.SubjectId, out var d)
