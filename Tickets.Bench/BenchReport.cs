@@ -43,8 +43,7 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
     public async Task RunAsync(string name, string description, int connections, BenchTarget target, BenchOperation operation,
         NpgsqlDataSource dataSource, Func<Task>? alongside = null)
     {
-        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) };
-        using var client = new HttpClient(handler) { BaseAddress = target.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var client = NewClient(target, connections);
         // Warm-up, not measured: the first visit of a phase lets the server's tiered JIT reach its optimized
         // code; later rounds only open the connections and fill the pipeline again.
         var first = !_totals.ContainsKey(name);
@@ -73,11 +72,17 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
     /// </summary>
     public async Task WarmUpServerAsync(BenchTarget target, BenchOperation operation, int connections, TimeSpan duration)
     {
-        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) };
-        using var client = new HttpClient(handler) { BaseAddress = target.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        using var client = NewClient(target, connections);
         await Drive(client, connections, operation, Task.Delay(duration), record: false);
         Console.WriteLine($"server warm-up: {duration.TotalSeconds:N0} s of holds at {connections} connections, not measured");
     }
+
+    private static HttpClient NewClient(BenchTarget target, int connections) =>
+        new(new SocketsHttpHandler { MaxConnectionsPerServer = connections, PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5) }, disposeHandler: true)
+        {
+            BaseAddress = target.BaseAddress,
+            Timeout = TimeSpan.FromSeconds(30),
+        };
 
     /// <summary>Share of the machine's cores a process used, in percent.</summary>
     private static double Share(double cpuSeconds, double seconds) => 100 * cpuSeconds / seconds / Environment.ProcessorCount;

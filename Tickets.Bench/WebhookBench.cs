@@ -72,14 +72,14 @@ internal sealed class WebhookBench(NpgsqlDataSource dataSource, BenchClient clie
     /// <summary>The phase on the schema as it was before webhooks: the outbox triggers disabled for its length.</summary>
     public async Task WithoutTriggersAsync(Func<Task> phase)
     {
-        await SetTriggersAsync("disable");
+        await SetOutboxTriggersAsync(dataSource, enabled: false);
         try
         {
             await phase();
         }
         finally
         {
-            await SetTriggersAsync("enable");
+            await SetOutboxTriggersAsync(dataSource, enabled: true);
         }
     }
 
@@ -163,8 +163,6 @@ internal sealed class WebhookBench(NpgsqlDataSource dataSource, BenchClient clie
         await using var connection = await dataSource.OpenConnectionAsync();
         return await connection.ExecuteScalarAsync<long>(sql, args);
     }
-
-    private Task SetTriggersAsync(string action) => SetOutboxTriggersAsync(dataSource, action == "enable");
 
     /// <summary>The outbox triggers on or off (as before webhooks): for the benchmark only, never in the app.</summary>
     public static async Task SetOutboxTriggersAsync(NpgsqlDataSource dataSource, bool enabled)
