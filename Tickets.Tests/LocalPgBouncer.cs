@@ -146,7 +146,11 @@ public sealed class LocalPgBouncer : IAsyncDisposable
             _aliases.Add(string.Create(CultureInfo.InvariantCulture,
                 $"{alias} = host={_server.Host} port={_server.Port} dbname={_server.Database} connect_query='set search_path = {searchPath}'"));
             lines = string.Join('\n', _aliases) + "\n";
-            File.WriteAllText(Path.Combine(_directory, "databases.ini"), lines);
+            // Written aside and renamed into place: PgBouncer may be reading the file for an earlier reload, and a
+            // file caught half written drops every alias it lacks ("08P01: database removed" to their clients).
+            var file = Path.Combine(_directory, "databases.ini");
+            File.WriteAllText(file + ".new", lines);
+            File.Move(file + ".new", file, overwrite: true);
             Reload();
         }
         // The reload is asynchronous: wait until the alias answers.
