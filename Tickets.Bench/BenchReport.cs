@@ -34,6 +34,7 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
     public List<BatchCostFigures> BatchCost { get; set; } = [];
     public OutboxTriggerCost? OutboxTriggers { get; set; }
     public List<DeliveryCostFigures> DeliveryCost { get; set; } = [];
+    public List<InstancesFigures> Instances { get; set; } = [];
     public List<(int Connections, WebhookBacklogFigures Figures)> WebhookBacklog { get; } = [];
     public List<string> Failures { get; } = [];
     public List<WrkFigures> Wrk { get; } = [];
@@ -311,6 +312,13 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
             text.AppendLine();
             text.Append(DeliveryCostPhase.Table(DeliveryCost));
         }
+        if (Instances.Count > 0)
+        {
+            text.AppendLine();
+            text.AppendLine("The database's side of scale-out: hold combiners of 1 to 4 instances (each its own pool, engine and lane) in the benchmark's process, virtual buyers each waiting for its answer, no HTTP; shipped batching and caps; PostgreSQL CPU is all its processes' time:");
+            text.AppendLine();
+            text.Append(InstancesPhase.Table(Instances));
+        }
         text.AppendLine();
         text.AppendLine("| goal | measured | target | met | per round (sweep: ÷ before, ÷ after) |");
         text.AppendLine("|---|---:|---|---|---|");
@@ -346,6 +354,7 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
             outboxTriggers = OutboxTriggers,
         },
         deliveryCost = DeliveryCost,
+        instances = Instances,
         startup = Startup.Select(s => new { s.Host, s.Build, s.LoadedMs, s.LiveMs, s.HoldMs, s.MedianLoadedMs, s.MedianLiveMs, s.MedianHoldMs }),
         peakRssMb = PeakRssMb,
         goals = Goals.Select(g => new { g.Goal, g.Value, g.Target, g.Met, g.Rounds }),
@@ -353,6 +362,30 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
         wrkRelaxedSettings = WrkPhases.Relaxed,
         failures = Failures,
     }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
+
+    /// <summary>Issue 19's scale-out goals on the database's side, from the in-process instances: means over the rounds.</summary>
+    public void InstancesGoals()
+    {
+        var most = settings.ScaleOut.Max();
+        var fewest = settings.ScaleOut.Min();
+        if (most == fewest)
+        {
+            return;
+        }
+        InstancesFigures[] Rows(int count, bool oneEvent) => Instances.Where(f => f.Instances == count && f.OneEvent == oneEvent).ToArray();
+        var hotMost = Rows(most, true);
+        var separateMost = Rows(most, false);
+        var hotFewest = Rows(fewest, true);
+        Goal($"instances (database side): {most} on one hot event ÷ each its own event (holds/s)",
+            hotMost.Average(f => f.HoldsPerSecond) / separateMost.Average(f => f.HoldsPerSecond), "≥ 0.9", v => v >= 0.9,
+            hotMost.Zip(separateMost, (a, b) => a.HoldsPerSecond / b.HoldsPerSecond).ToArray());
+        Goal($"instances (database side): PostgreSQL CPU per hold, {most} ÷ {fewest}, hot event",
+            hotMost.Average(f => f.PostgresCpuMicrosPerHold) / hotFewest.Average(f => f.PostgresCpuMicrosPerHold), "≤ 1.3", v => v <= 1.3,
+            hotMost.Zip(hotFewest, (a, b) => a.PostgresCpuMicrosPerHold / b.PostgresCpuMicrosPerHold).ToArray());
+        Goal($"instances (database side): {most} ÷ {fewest}, hot event (holds/s)",
+            hotMost.Average(f => f.HoldsPerSecond) / hotFewest.Average(f => f.HoldsPerSecond), "(reported)", _ => true,
+            hotMost.Zip(hotFewest, (a, b) => a.HoldsPerSecond / b.HoldsPerSecond).ToArray());
+    }
 
     /// <summary>Issue 19's goals, from the wrk rows: means over the rounds (cold runs apart).</summary>
     private void WrkGoals(int connections)

@@ -13,7 +13,7 @@ internal sealed record BenchSettings(
     int Starts, int[] ScaleOut, int WrkTokens, string? PinServers, string? PinPostgres, string? PinWrk, int PgBouncerPoolSize)
 {
     /// <summary>Every phase, in the order they run in a round (pgbench after them); <c>--phases</c> picks some for a quicker look.</summary>
-    public static readonly string[] AllPhases = ["startup", "batchcost", "deliverycost", "direct", "live", "hold", "webhooks", "lines", "keyed", "spread", "confirm", "sweep", "ceiling", "scaleout", "pgbouncer"];
+    public static readonly string[] AllPhases = ["startup", "batchcost", "deliverycost", "instances", "direct", "live", "hold", "webhooks", "lines", "keyed", "spread", "confirm", "sweep", "ceiling", "scaleout", "pgbouncer"];
 
     /// <summary>
     /// Warm-up of a phase in the rounds after its first: the server's code is optimized by then, so this only

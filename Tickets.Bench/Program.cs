@@ -63,6 +63,15 @@ if (settings.Runs("deliverycost"))
     report.DeliveryCost = await DeliveryCostPhase.RunAsync(connectionString, dataSource, messagesPerSize: 2000);
 }
 
+// The database's side of scale-out: hold combiners of 1, 2 and 4 instances in this process, no HTTP.
+if (settings.Runs("instances"))
+{
+    report.Instances = await InstancesPhase.RunAsync(connectionString, dataSource, settings.ScaleOut, settings.Connections.Max(),
+        settings.Duration, settings.WarmUp, settings.RoundWarmUp, settings.Rounds);
+    report.InstancesGoals();
+    await report.CheckInvariantAsync("after instances", dataSource);
+}
+
 // Both servers run for the whole benchmark (one process per hold mode, each on its own port and hot event), so
 // that the phases can be interleaved: every phase once per round, rounds one after another. The ratios compare
 // figures taken within the same few minutes, not at moments far apart on a machine whose speed drifts.
