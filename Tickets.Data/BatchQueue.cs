@@ -12,10 +12,12 @@ public sealed record BatchOptions
     public int MaxQueueLength { get; init; } = 20_000;
 
     /// <summary>
-    /// Hold batches in flight at once. One: a second batch of the same hot event would only wait on the row
-    /// lock with requests that could have joined the next batch (measured at 256 connections with whole
-    /// batches in one round trip: 14–16k holds/s with one, 13–14k with two; before, at 64: 6.1k with one, 4.7k
-    /// with two, 3.0k with four).
+    /// Hold batches in flight at once. One: on a consumption plan an on-sale runs many instances, and every
+    /// batch in flight is one more taking the hot event's row lock in turn, each with fewer holds. Since whole
+    /// batches write their rows before they take the lock, two do pay off where one instance serves alone
+    /// (the local server, a plan capped at one instance): measured on the database's side (docs/benchmarks.md,
+    /// "Late locking"), one instance reached 11.0–12.8k holds/s with two against 8.5–8.7k with one, but four
+    /// instances 5.2–7.4k with two each against 8.0–8.5k with one.
     /// </summary>
     public int MaxConcurrentHoldBatches { get; init; } = 1;
 

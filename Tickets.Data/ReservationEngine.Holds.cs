@@ -91,20 +91,35 @@ public sealed partial class ReservationEngine
     }
 
     /// <summary>
-    /// Grants the whole batch in one round trip, or nothing: one batch of two statements that PostgreSQL runs
-    /// as one implicit transaction. The first locks the events' rows (in id order, as every multi-event writer
-    /// does); the second, with a snapshot taken after the locks, checks that every request would be granted by
-    /// the rules of <see cref="HoldInTransactionAsync"/> (event and types found, sales open for the event and
-    /// each type, types on sale, seats in every type's quota and in every event's capacity, the event's and the
-    /// types' per-user limits and the live-holds and held-seats caps, all counting the batch itself) and, only
-    /// then, inserts the holds and their lines and moves the events' and the types' counters. When every request
-    /// is granted, deciding them one by one in order grants them all too, so the answers are the same. Batches
-    /// with idempotency keys go through <see cref="HoldAllAsync"/> inside a transaction of their own.
+    /// Grants the whole batch in one round trip, or nothing: one batch of three statements that PostgreSQL runs
+    /// as one implicit transaction. The first writes the holds and their lines, before any lock; the second locks
+    /// the events' rows (in id order, as every multi-event writer does); the third, with a snapshot taken after the
+    /// locks, checks that every request would be granted by the rules of <see cref="HoldInTransactionAsync"/>
+    /// (event and types found, sales open for the event and each type, types on sale, seats in every type's
+    /// quota and in every event's capacity, the event's and the types' per-user limits and the live-holds and
+    /// held-seats caps, all counting the batch itself) and, only then, moves the events' and the types' counters;
+    /// otherwise it raises <see cref="HoldBatchRefused"/>, which rolls the rows back. When every request is
+    /// granted, deciding them one by one in order grants them all too, so the answers are the same. Batches with
+    /// idempotency keys go through <see cref="HoldAllAsync"/> inside a transaction of their own.
     /// </summary>
     /// <returns>Every request's result, or null when the batch was not granted as a whole (nothing written).</returns>
-    internal Task<HoldResult[]?> TryHoldAllAsync(
-        IReadOnlyList<HoldRequest> requests, CancellationToken cancellationToken, ConnectionLane? lane = null) =>
-        database.InOneRoundTripAsync((connection, ct) => HoldAllAsync(connection, transaction: null, requests, ct), cancellationToken, lane);
+    internal async Task<HoldResult[]?> TryHoldAllAsync(
+        IReadOnlyList<HoldRequest> requests, CancellationToken cancellationToken, ConnectionLane? lane = null)
+    {
+        try
+        {
+            return await database.InOneRoundTripAsync((connection, ct) => HoldAllAsync(connection, transaction: null, requests, ct), cancellationToken, lane);
+        }
+        catch (PostgresException ex) when (ex.SqlState == HoldBatchRefused)
+        {
+            return null; // rolled back whole: nothing written
+        }
+    }
+
+    /// <summary>The SQLSTATE the whole-batch decision raises when it does not grant every request (migration 013).</summary>
+    private const string HoldBatchRefused = "TK001";
+
+    private const string WholeBatchSavepoint = "whole_hold_batch";
 
     /// <summary>
     /// The statements of <see cref="TryHoldAllAsync"/>, in the caller's transaction when there is one; there,
@@ -114,6 +129,43 @@ public sealed partial class ReservationEngine
     private async Task<HoldResult[]?> HoldAllAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<HoldRequest> requests, CancellationToken ct)
     {
+        // Late locking: the rows are written first, without the events' locks, and only the decision and the
+        // counters run under them. Inserting a batch's holds and lines (their indexes, the reference checks, the
+        // outbox triggers) is most of what a hold costs PostgreSQL; done before the lock, instances' batches of one
+        // hot event do it side by side instead of in turn. No other transaction can see the rows before commit,
+        // and a batch that is not granted whole raises HoldBatchRefused in its decision, which rolls the rows back.
+        // A line without a type joins every type of its event (exactly one row when the event has one type); the
+        // rows that could not be written (no such type, no such event) leave the decision's counts short.
+        const string insertSql = """
+            with clock as materialized (
+                select clock_timestamp() as now
+            ), batch as (
+                select id, event_id, user_id, quantity
+                from unnest(@Ids, @EventIds, @UserIds, @Quantities) as r (id, event_id, user_id, quantity)
+            ), lines as materialized (
+                select b.id as reservation_id, b.event_id, t.id as type_id, a.quantity, t.price
+                from unnest(@LineReservationIds, @LineTypeIds, @LineQuantities) as a (reservation_id, type_id, quantity)
+                join batch b on b.id = a.reservation_id
+                join ticket_types t on t.event_id = b.event_id and (t.id = a.type_id or a.type_id is null)
+            ), inserted as (
+                insert into reservations (id, event_id, user_id, quantity, status, created_at, expires_at)
+                select b.id, b.event_id, b.user_id, b.quantity, 'HOLD', c.now, c.now + make_interval(secs => e.hold_seconds)
+                from batch b
+                join events e on e.id = b.event_id
+                cross join clock c
+                returning id, event_id, expires_at
+            ), inserted_lines as (
+                insert into reservation_lines (reservation_id, ticket_type_id, quantity, unit_price)
+                select l.reservation_id, l.type_id, l.quantity, l.price
+                from lines l
+                join inserted i on i.id = l.reservation_id
+            )
+            select c.now, i.id, i.expires_at, l.type_id, l.quantity, l.price, e.currency
+            from inserted i
+            cross join clock c
+            join events e on e.id = i.event_id
+            join lines l on l.reservation_id = i.id
+            """;
         const string lockSql = """
             select id
             from events
@@ -121,23 +173,27 @@ public sealed partial class ReservationEngine
             order by id
             for no key update
             """;
-        // A line without a type joins every type of its event: exactly one row when the event has one type, so
-        // "every line found once" (count(type_id) and count(*) both equal to the lines asked) also refuses a
-        // typeless line on an event with several, and a type of another event.
-        const string holdAllSql = """
-            with clock as materialized (
-                select clock_timestamp() as now
-            ), batch as (
-                select id, event_id, user_id, quantity
-                from unnest(@Ids, @EventIds, @UserIds, @Quantities) as r (id, event_id, user_id, quantity)
+        // With a snapshot taken after the locks, and from the rows the batch wrote (its own writes are visible to
+        // it): every request would be granted by the rules of HoldInTransactionAsync (event and types found, sales
+        // open for the event and each type at the holds' creation, types on sale, seats in every type's quota and
+        // in every event's capacity, the event's and the types' per-user limits and the live-holds and held-seats
+        // caps, all counting the batch itself), and only then the events' and the types' counters move. A row or a
+        // line that could not be written leaves a count short; a typeless line on an event of several types wrote
+        // one line per type, and leaves the lines' count long.
+        const string decideSql = """
+            with own as materialized (
+                select id, event_id, user_id, quantity, created_at
+                from reservations
+                where id = any(@Ids)
+            ), clock as materialized (
+                select min(created_at) as now from own
             ), lines as materialized (
-                select b.id as reservation_id, b.event_id, b.user_id, t.id as type_id, a.quantity, t.price
-                from unnest(@LineReservationIds, @LineTypeIds, @LineQuantities) as a (reservation_id, type_id, quantity)
-                join batch b on b.id = a.reservation_id
-                left join ticket_types t on t.event_id = b.event_id and (t.id = a.type_id or a.type_id is null)
+                select o.event_id, o.user_id, l.ticket_type_id as type_id, l.quantity
+                from own o
+                join reservation_lines l on l.reservation_id = o.id
             ), seats as (
                 select event_id, sum(quantity)::int as seats
-                from batch
+                from own
                 group by event_id
             ), type_seats as (
                 select type_id, sum(quantity)::int as seats
@@ -145,14 +201,15 @@ public sealed partial class ReservationEngine
                 group by type_id
             ), decision as materialized (
                 select
-                    (select count(type_id) = cardinality(@LineQuantities) and count(*) = cardinality(@LineQuantities) from lines)
-                    and (select count(*)
-                     from seats s
-                     join events e on e.id = s.event_id
-                     where e.available >= s.seats
-                       and (e.sales_opens_at is null or e.sales_opens_at <= c.now)
-                       and (e.sales_closes_at is null or c.now < e.sales_closes_at))
-                    = (select count(*) from seats)
+                    (select count(*) from own) = cardinality(@Ids)
+                    and (select count(*) from lines) = @LineCount
+                    and not exists (
+                        select 1
+                        from seats s
+                        join events e on e.id = s.event_id
+                        where e.available < s.seats
+                           or (e.sales_opens_at is not null and c.now < e.sales_opens_at)
+                           or (e.sales_closes_at is not null and c.now >= e.sales_closes_at))
                     and not exists (
                         select 1
                         from type_seats s
@@ -163,26 +220,26 @@ public sealed partial class ReservationEngine
                            or (t.sales_closes_at is not null and c.now >= t.sales_closes_at))
                     and not exists (
                         select 1
-                        from (select event_id, user_id, sum(quantity) as seats from batch group by event_id, user_id) b
+                        from (select distinct event_id, user_id from own) b
                         join events e on e.id = b.event_id
                         where e.max_tickets_per_user is not null
-                          and b.seats + (select coalesce(sum(r.quantity), 0)
-                                         from reservations r
-                                         where r.event_id = b.event_id
-                                           and r.user_id = b.user_id
-                                           and (r.status = 'CONFIRMED' or (r.status = 'HOLD' and r.expires_at > c.now)))
+                          and (select coalesce(sum(r.quantity), 0)
+                               from reservations r
+                               where r.event_id = b.event_id
+                                 and r.user_id = b.user_id
+                                 and (r.status = 'CONFIRMED' or (r.status = 'HOLD' and r.expires_at > c.now)))
                               > e.max_tickets_per_user)
                     and not exists (
                         select 1
-                        from (select event_id, user_id, type_id, sum(quantity) as seats from lines group by event_id, user_id, type_id) l
+                        from (select distinct event_id, user_id, type_id from lines) l
                         join ticket_types t on t.id = l.type_id
                         where t.max_tickets_per_user is not null
-                          and l.seats + (select coalesce(sum(rl.quantity), 0)
-                                         from reservations r
-                                         join reservation_lines rl on rl.reservation_id = r.id and rl.ticket_type_id = l.type_id
-                                         where r.event_id = l.event_id
-                                           and r.user_id = l.user_id
-                                           and (r.status = 'CONFIRMED' or (r.status = 'HOLD' and r.expires_at > c.now)))
+                          and (select coalesce(sum(rl.quantity), 0)
+                               from reservations r
+                               join reservation_lines rl on rl.reservation_id = r.id and rl.ticket_type_id = l.type_id
+                               where r.event_id = l.event_id
+                                 and r.user_id = l.user_id
+                                 and (r.status = 'CONFIRMED' or (r.status = 'HOLD' and r.expires_at > c.now)))
                               > t.max_tickets_per_user)
                     and not exists (
                         select 1
@@ -190,7 +247,7 @@ public sealed partial class ReservationEngine
                         join unnest(@KeyUserIds, @Keys) as x (user_id, key) on k.user_id = x.user_id and k.key = x.key)
                     and ((@MaxActiveHolds <= 0 and @MaxHeldSeats <= 0) or not exists (
                         select 1
-                        from (select user_id, count(*) as holds, sum(quantity) as seats from batch group by user_id) b
+                        from (select distinct user_id from own) b
                         -- The expiry test as a filter, not a condition: the planner must not reach for the expiry
                         -- index (every live hold of every user) when the user's own holds are a handful.
                         cross join lateral (
@@ -198,23 +255,10 @@ public sealed partial class ReservationEngine
                                    coalesce(sum(r.quantity) filter (where r.expires_at > c.now), 0) as seats
                             from reservations r
                             where r.user_id = b.user_id and r.status = 'HOLD') live
-                        where (@MaxActiveHolds > 0 and b.holds + live.holds > @MaxActiveHolds)
-                           or (@MaxHeldSeats > 0 and b.seats + live.seats > @MaxHeldSeats)))
+                        where (@MaxActiveHolds > 0 and live.holds > @MaxActiveHolds)
+                           or (@MaxHeldSeats > 0 and live.seats > @MaxHeldSeats)))
                     as ok
                 from clock c
-            ), inserted as (
-                insert into reservations (id, event_id, user_id, quantity, status, created_at, expires_at)
-                select b.id, b.event_id, b.user_id, b.quantity, 'HOLD', c.now, c.now + make_interval(secs => e.hold_seconds)
-                from batch b
-                join events e on e.id = b.event_id
-                cross join clock c
-                where (select ok from decision)
-                returning id, expires_at
-            ), inserted_lines as (
-                insert into reservation_lines (reservation_id, ticket_type_id, quantity, unit_price)
-                select reservation_id, type_id, quantity, price
-                from lines
-                where (select ok from decision)
             ), counted as (
                 update events e
                 set available = e.available - s.seats, held = e.held + s.seats
@@ -226,81 +270,86 @@ public sealed partial class ReservationEngine
                 from type_seats s
                 where t.id = s.type_id and (select ok from decision)
             )
-            select d.ok, c.now, i.id, i.expires_at, l.type_id, l.quantity, l.price, e.currency
+            select case when d.ok then true else hold_batch_refused() end
             from decision d
-            cross join clock c
-            left join inserted i on true
-            left join lines l on l.reservation_id = i.id
-            left join events e on e.id = l.event_id
             """;
         var ids = requests.Select(_ => Guid.CreateVersion7()).ToArray();
         var keyed = requests.Where(r => r.Idempotency is not null).ToList();
         var lineOwners = requests.SelectMany((r, i) => r.Lines.Select(_ => ids[i])).ToArray();
         var lineTypes = requests.SelectMany(r => r.Lines.Select(l => l.TicketTypeId)).ToArray();
-        HoldResult[] results;
-        await using (var batch = await PreparedBatchAsync(connection, transaction, ct,
-            new NpgsqlBatchCommand(lockSql)
-            {
-                Parameters = { new("LockIds", requests.Select(r => r.EventId).Distinct().Order().ToArray()) },
-            },
-            new NpgsqlBatchCommand(holdAllSql)
-            {
-                Parameters =
-                {
-                    new("Ids", ids),
-                    new("EventIds", requests.Select(r => r.EventId).ToArray()),
-                    new("UserIds", requests.Select(r => r.UserId).ToArray()),
-                    new("Quantities", requests.Select(r => r.Quantity).ToArray()),
-                    new("LineReservationIds", lineOwners),
-                    new("LineTypeIds", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Uuid) { Value = lineTypes },
-                    new("LineQuantities", requests.SelectMany(r => r.Lines.Select(l => l.Quantity)).ToArray()),
-                    new("MaxActiveHolds", MaxActiveHoldsPerUser),
-                    new("MaxHeldSeats", MaxHeldSeatsPerUser),
-                    new("KeyUserIds", keyed.Select(r => r.UserId).ToArray()),
-                    new("Keys", keyed.Select(r => r.Idempotency!.Key).ToArray()),
-                },
-            }))
+        var insert = new NpgsqlBatchCommand(insertSql)
         {
+            Parameters =
+            {
+                new("Ids", ids),
+                new("EventIds", requests.Select(r => r.EventId).ToArray()),
+                new("UserIds", requests.Select(r => r.UserId).ToArray()),
+                new("Quantities", requests.Select(r => r.Quantity).ToArray()),
+                new("LineReservationIds", lineOwners),
+                new("LineTypeIds", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Uuid) { Value = lineTypes },
+                new("LineQuantities", requests.SelectMany(r => r.Lines.Select(l => l.Quantity)).ToArray()),
+            },
+        };
+        var decide = new NpgsqlBatchCommand(decideSql);
+        decide.Parameters.Add(new("Ids", ids));
+        decide.Parameters.Add(new("LineCount", lineOwners.Length));
+        decide.Parameters.Add(new("MaxActiveHolds", MaxActiveHoldsPerUser));
+        decide.Parameters.Add(new("MaxHeldSeats", MaxHeldSeatsPerUser));
+        decide.Parameters.Add(new("KeyUserIds", keyed.Select(r => r.UserId).ToArray()));
+        decide.Parameters.Add(new("Keys", keyed.Select(r => r.Idempotency!.Key).ToArray()));
+        HoldResult[] results;
+        var granted = new Dictionary<Guid, (DateTime ExpiresAt, string Currency, List<ReservationLine> Lines)>(requests.Count);
+        var now = default(DateTime);
+        try
+        {
+            // In the caller's transaction a refusal rolls back to the savepoint; without one, PostgreSQL rolls the
+            // whole implicit transaction back.
+            await using var batch = await PreparedBatchAsync(connection, transaction, transaction is null ? null : WholeBatchSavepoint, ct,
+            [
+                insert,
+                new NpgsqlBatchCommand(lockSql) { Parameters = { new("LockIds", requests.Select(r => r.EventId).Distinct().Order().ToArray()) } },
+                decide,
+            ]);
             await using var reader = await batch.ExecuteReaderAsync(ct);
-            await reader.NextResultAsync(ct); // past the locked ids, to the decision
-            var granted = new Dictionary<Guid, (DateTime ExpiresAt, string Currency, List<ReservationLine> Lines)>(requests.Count);
-            var now = default(DateTime);
             while (await reader.ReadAsync(ct))
             {
-                if (!reader.GetBoolean(0))
-                {
-                    return null;
-                }
-                now = reader.GetDateTime(1);
-                var id = reader.GetGuid(2);
+                now = reader.GetDateTime(0);
+                var id = reader.GetGuid(1);
                 if (!granted.TryGetValue(id, out var hold))
                 {
-                    hold = (reader.GetDateTime(3), reader.GetString(7), []);
+                    hold = (reader.GetDateTime(2), reader.GetString(6), []);
                     granted.Add(id, hold);
                 }
-                hold.Lines.Add(new ReservationLine(reader.GetGuid(4), reader.GetInt32(5), reader.GetInt32(6)));
+                hold.Lines.Add(new ReservationLine(reader.GetGuid(3), reader.GetInt32(4), reader.GetInt32(5)));
             }
-            if (granted.Count != requests.Count)
-            {
-                throw new InvalidOperationException($"A granted batch of {requests.Count} holds inserted {granted.Count}.");
-            }
-            results = requests.Select((request, i) =>
-            {
-                var hold = granted[ids[i]];
-                return new HoldResult(HoldOutcome.Held, new Reservation
-                {
-                    Id = ids[i],
-                    EventId = request.EventId,
-                    UserId = request.UserId,
-                    Quantity = request.Quantity,
-                    Status = ReservationStatus.Hold,
-                    CreatedAt = now,
-                    ExpiresAt = hold.ExpiresAt,
-                    Lines = hold.Lines.OrderBy(l => l.TicketTypeId).ToArray(),
-                    Currency = hold.Currency,
-                });
-            }).ToArray();
+            await reader.NextResultAsync(ct); // the locked ids
+            await reader.NextResultAsync(ct); // the decision: granted, or HoldBatchRefused raised
         }
+        catch (PostgresException ex) when (ex.SqlState == HoldBatchRefused && transaction is not null)
+        {
+            await transaction.RollbackAsync(WholeBatchSavepoint, CancellationToken.None);
+            return null;
+        }
+        if (granted.Count != requests.Count)
+        {
+            throw new InvalidOperationException($"A granted batch of {requests.Count} holds inserted {granted.Count}.");
+        }
+        results = requests.Select((request, i) =>
+        {
+            var hold = granted[ids[i]];
+            return new HoldResult(HoldOutcome.Held, new Reservation
+            {
+                Id = ids[i],
+                EventId = request.EventId,
+                UserId = request.UserId,
+                Quantity = request.Quantity,
+                Status = ReservationStatus.Hold,
+                CreatedAt = now,
+                ExpiresAt = hold.ExpiresAt,
+                Lines = hold.Lines.OrderBy(l => l.TicketTypeId).ToArray(),
+                Currency = hold.Currency,
+            });
+        }).ToArray();
         await IdempotencyRecords.StoreFirstUsesAsync(connection, transaction,
             requests.Select((r, i) => (r.UserId, r.Idempotency, results[i])), ct);
         return results;

@@ -480,6 +480,26 @@ public sealed class WebhookDeliveryTests(PostgresFixture db) : EngineTestBase(db
     }
 
     [Fact]
+    public async Task A_whole_hold_batch_refused_after_writing_its_rows_leaves_no_message()
+    {
+        // The whole-batch statement writes its holds (and their reservation.held messages) before it takes the
+        // event's lock and decides; a batch the decision refuses must take its messages with it.
+        await SubscribeAsync([WebhookEventTypes.ReservationHeld]);
+        var e = await NewEventAsync(3);
+        var before = await CountAsync("select count(*) from webhook_messages");
+        HoldRequest[] requests = [new(await NewUserAsync(), e.Id, 2), new(await NewUserAsync(), e.Id, 2)];
+
+        Assert.Null(await Engine.TryHoldAllAsync(requests, CancellationToken.None));
+        Assert.Equal(before, await CountAsync("select count(*) from webhook_messages"));
+
+        // Decided one by one: the first is held, the second finds one seat left; one message, for the hold made.
+        var (results, whole) = await Engine.HoldBatchAsync(requests, CancellationToken.None);
+        Assert.False(whole);
+        Assert.Equal([HoldOutcome.Held, HoldOutcome.SoldOut], results.Select(r => r.Outcome));
+        Assert.Equal(before + 1, await CountAsync("select count(*) from webhook_messages"));
+    }
+
+    [Fact]
     public async Task A_failing_receiver_gets_retries_with_the_same_id_until_it_recovers()
     {
         var (subscription, secret) = await SubscribeAsync([WebhookEventTypes.ReservationHeld]);

@@ -242,6 +242,69 @@ public sealed class WholeBatchTests(PostgresFixture db) : EngineTestBase(db)
     }
 
     [Fact]
+    public async Task A_whole_batch_writes_its_holds_before_it_waits_for_the_event_lock_and_moves_the_counters_under_it()
+    {
+        // Instances' batches of one hot event do their inserts side by side; only the decision and the counters
+        // wait for the row. While one waits, its rows are written (it holds the tables' write locks) but unseen.
+        var ev = await NewEventAsync(10);
+        var user = await NewUserAsync();
+        var block = await BlockEventsAsync(ev.Id);
+        var attempt = Engine.TryHoldAllAsync([new HoldRequest(user, ev.Id, 2)], None);
+
+        await using var observer = await Db.DataSource.OpenConnectionAsync();
+        int? waiting = null;
+        for (var i = 0; i < 100 && waiting is null; i++)
+        {
+            waiting = await observer.ExecuteScalarAsync<int?>("""
+                select pid from pg_stat_activity
+                where datname = current_database() and wait_event_type = 'Lock' and query like '%for no key update%'
+                limit 1
+                """);
+            if (waiting is null)
+            {
+                await Task.Delay(50);
+            }
+        }
+        Assert.True(waiting is not null, "the batch never waited for the event's lock");
+        var written = (await observer.QueryAsync<string>("""
+            select c.relname
+            from pg_locks l
+            join pg_class c on c.oid = l.relation
+            where l.pid = @Pid and l.granted and l.mode = 'RowExclusiveLock' and c.relname in ('reservations', 'reservation_lines')
+            order by c.relname
+            """, new { Pid = waiting })).ToArray();
+        Assert.Equal(["reservation_lines", "reservations"], written);
+        Assert.False(attempt.IsCompleted);
+        Assert.Equal((0, 10, 0), await StateAsync(ev.Id));
+
+        await UnblockAsync(block);
+        var held = Assert.Single((await attempt)!);
+        Assert.Equal(HoldOutcome.Held, held.Outcome);
+        Assert.Equal((1, 8, 2), await StateAsync(ev.Id));
+        await AssertInvariantAsync();
+    }
+
+    [Fact]
+    public async Task A_keyed_batch_refused_after_writing_its_rows_leaves_its_connection_with_its_own_settings()
+    {
+        // The refusal rolls back to a savepoint set before the batch's settings, so they go with it.
+        var ev = await NewEventAsync(1);
+        var (alice, bob) = (await NewUserAsync(), await NewUserAsync());
+        await using var lane = new ConnectionLane(Db.Database);
+        const string settings = "select current_setting('plan_cache_mode') || ' ' || current_setting('enable_seqscan') || ' ' || current_setting('jit')";
+        var before = await (await lane.OpenAsync(None)).ExecuteScalarAsync<string>(settings);
+
+        var (results, whole) = await Engine.HoldBatchAsync([new(alice, ev.Id, 1, HoldKey("k1")), new(bob, ev.Id, 1, HoldKey("k2"))], None, lane);
+
+        Assert.False(whole);
+        Assert.Equal([HoldOutcome.Held, HoldOutcome.SoldOut], results.Select(r => r.Outcome));
+        Assert.Equal(before, await (await lane.OpenAsync(None)).ExecuteScalarAsync<string>(settings));
+        Assert.StartsWith("auto on", before);
+        Assert.Equal((1, 0, 1), await StateAsync(ev.Id));
+        await AssertInvariantAsync();
+    }
+
+    [Fact]
     public async Task Per_user_limits_hold_when_whole_batches_of_two_instances_race_on_one_event()
     {
         // Two combiners stand for two instances: their batches wait on each other's event lock, and each must
