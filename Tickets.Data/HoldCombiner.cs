@@ -29,7 +29,8 @@ public sealed class HoldCombiner
             },
             engine.NewLane,
             request => engine.HoldAsync(request, CancellationToken.None),
-            new HoldResult(HoldOutcome.Overloaded), options, options.MaxConcurrentHoldBatches, logger);
+            new HoldResult(HoldOutcome.Overloaded), options, options.MaxConcurrentHoldBatches,
+            options.ExtraHoldBatchMinimum, logger);
         _changes = new BatchQueue<ChangeRequest, ChangeResult>(
             async (requests, lane) =>
             {
@@ -39,7 +40,8 @@ public sealed class HoldCombiner
             },
             engine.NewLane,
             request => engine.ChangeAsync(request, CancellationToken.None),
-            new ChangeResult(ChangeOutcome.Overloaded), options, options.MaxConcurrentChangeBatches, logger);
+            new ChangeResult(ChangeOutcome.Overloaded), options, options.MaxConcurrentChangeBatches,
+            extraBatchMinimum: 0, logger);
     }
 
     /// <summary>After each hold batch decided: its size, and whether it was granted whole (see <see cref="ReservationEngine.HoldBatchAsync"/>).</summary>

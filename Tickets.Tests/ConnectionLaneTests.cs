@@ -25,7 +25,7 @@ public sealed class ConnectionLaneTests(PostgresFixture db) : EngineTestBase(db)
             }, None, lane),
             () => new ConnectionLane(database),
             _ => throw new InvalidOperationException("No batch fails here."),
-            overloaded: -1, options, maxConcurrentBatches: 1, NullLogger.Instance);
+            overloaded: -1, options, maxConcurrentBatches: 1, extraBatchMinimum: 0, NullLogger.Instance);
 
     [Fact]
     public async Task Batches_one_after_another_run_on_one_backend_while_the_pool_has_many_idle_connections()
