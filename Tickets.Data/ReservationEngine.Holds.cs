@@ -297,7 +297,6 @@ public sealed partial class ReservationEngine
         decide.Parameters.Add(new("MaxHeldSeats", MaxHeldSeatsPerUser));
         decide.Parameters.Add(new("KeyUserIds", keyed.Select(r => r.UserId).ToArray()));
         decide.Parameters.Add(new("Keys", keyed.Select(r => r.Idempotency!.Key).ToArray()));
-        HoldResult[] results;
         var granted = new Dictionary<Guid, (DateTime ExpiresAt, string Currency, List<ReservationLine> Lines)>(requests.Count);
         var now = default(DateTime);
         try
@@ -334,7 +333,7 @@ public sealed partial class ReservationEngine
         {
             throw new InvalidOperationException($"A granted batch of {requests.Count} holds inserted {granted.Count}.");
         }
-        results = requests.Select((request, i) =>
+        var results = requests.Select((request, i) =>
         {
             var hold = granted[ids[i]];
             return new HoldResult(HoldOutcome.Held, new Reservation
