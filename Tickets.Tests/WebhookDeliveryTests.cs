@@ -782,7 +782,9 @@ public sealed class WebhookDeliveryTests(PostgresFixture db) : EngineTestBase(db
         var (subscription, _) = await SubscribeAsync([WebhookEventTypes.ReservationHeld]);
         _receiver.Answer = (_, _) => 500;
         await HoldAsync((await NewEventAsync(5)).Id);
-        using (var delivery = Delivery(Options(o => o.RetryWindow = TimeSpan.FromMilliseconds(600))))
+        // The window runs from the message's commit, and a cold first attempt (connect, JIT) may take a few hundred
+        // milliseconds: 2 s leave room for several retries at 100–400 ms apart however slow the first one is.
+        using (var delivery = Delivery(Options(o => o.RetryWindow = TimeSpan.FromSeconds(2))))
         {
             await DeliverAllAsync(delivery);
         }
