@@ -577,14 +577,19 @@ public sealed class WebhookDeliveryTests(PostgresFixture db) : EngineTestBase(db
         // A loop claimed the second message and died before sending or recording anything: its lease runs out.
         await using (var connection = await Db.DataSource.OpenConnectionAsync())
         {
-            await connection.ExecuteAsync("update webhook_messages set locked_until = clock_timestamp() + interval '1 second', attempts = 1 where subject_id = @Id",
+            await connection.ExecuteAsync("update webhook_messages set locked_until = clock_timestamp() + interval '1 minute', attempts = 1 where subject_id = @Id",
                 new { Id = claimedByADeadLoop });
         }
         using (var restarted = Delivery())
         {
             await restarted.RunOnceAsync(CancellationToken.None);
             Assert.Single(_receiver.Delivered);
-            await Task.Delay(1100);
+            // The lease runs out (moved to the past here rather than waited for: a slow round must not outlast it).
+            await using (var connection = await Db.DataSource.OpenConnectionAsync())
+            {
+                await connection.ExecuteAsync("update webhook_messages set locked_until = clock_timestamp() - interval '1 second' where subject_id = @Id",
+                    new { Id = claimedByADeadLoop });
+            }
             await DeliverAllAsync(restarted);
         }
         var ids = _receiver.Delivered.Select(w => Json(w).GetProperty("data").GetProperty("id").GetGuid()).ToHashSet();
