@@ -14,7 +14,7 @@ namespace Tickets.Bench;
 
 internal sealed record InstancesFigures(string Name, int Instances, bool OneEvent, int Clients, double Seconds, long Holds, long Refused,
     double HoldsPerSecond, double MeanBatch, double P50Ms, double P99Ms, double PostgresCpuPercent, double PostgresCpuMicrosPerHold,
-    double BenchCpuMicrosPerHold);
+    double BenchCpuMicrosPerHold, double LockWaitersMean, int LockWaitersMax, double ActiveBackendsMean);
 
 internal static class InstancesPhase
 {
@@ -110,12 +110,17 @@ internal static class InstancesPhase
                 await Task.Delay(before);
                 var batchesBefore = instances.Take(count).Select(i => i.Counts).ToArray();
                 var cpu = CpuSample.Take(Environment.ProcessId);
+                // Backends waiting for a lock (on the hot event: its row, held by another instance's batch) and active.
+                using var sampling = new CancellationTokenSource();
+                var activity = measured == TimeSpan.Zero ? null : WrkPhases.SampleActivityAsync(dataSource, sampling.Token);
                 clock.Start();
                 Volatile.Write(ref measuring, true);
                 await Task.Delay(measured);
                 await window.CancelAsync();
                 var seconds = clock.Elapsed.TotalSeconds;
                 var used = CpuSample.Take(Environment.ProcessId) - cpu;
+                await sampling.CancelAsync();
+                var (lockMean, lockMax, activeMean, _) = activity is null ? default : await activity;
                 var batchesAfter = instances.Take(count).Select(i => i.Counts).ToArray();
                 await running;
                 if (measured == TimeSpan.Zero)
@@ -130,9 +135,9 @@ internal static class InstancesPhase
                 var figures = new InstancesFigures(name, count, oneEvent, clients, seconds, holds, refused, holds / seconds,
                     batches == 0 ? double.NaN : (double)batched / batches, Percentile(0.5), Percentile(0.99),
                     100 * used.Postgres / seconds / Environment.ProcessorCount, holds == 0 ? double.NaN : used.Postgres * 1e6 / holds,
-                    holds == 0 ? double.NaN : used.Bench * 1e6 / holds);
+                    holds == 0 ? double.NaN : used.Bench * 1e6 / holds, lockMean, lockMax, activeMean);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{name,-26} {figures.HoldsPerSecond,9:N0} holds/s  batch {figures.MeanBatch,5:N1}  p99 {figures.P99Ms,6:N1} ms  pg {figures.PostgresCpuPercent:N0}% ({figures.PostgresCpuMicrosPerHold:N0} µs/hold)  this process {figures.BenchCpuMicrosPerHold:N0} µs/hold  refused {refused}"));
+                    $"{name,-26} {figures.HoldsPerSecond,9:N0} holds/s  batch {figures.MeanBatch,5:N1}  p99 {figures.P99Ms,6:N1} ms  pg {figures.PostgresCpuPercent:N0}% ({figures.PostgresCpuMicrosPerHold:N0} µs/hold)  this process {figures.BenchCpuMicrosPerHold:N0} µs/hold  lock waiters {lockMean:N1}/{lockMax}  active {activeMean:N1}  refused {refused}"));
                 return figures;
             }
 
@@ -166,12 +171,12 @@ internal static class InstancesPhase
     public static string Table(IReadOnlyList<InstancesFigures> figures)
     {
         var text = new StringBuilder();
-        text.AppendLine("| phase | instances | buyers | holds/s | holds per batch | p50 ms | p99 ms | PostgreSQL CPU | PG CPU µs/hold | this process µs/hold | refused |");
-        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        text.AppendLine("| phase | instances | buyers | holds/s | holds per batch | p50 ms | p99 ms | PostgreSQL CPU | PG CPU µs/hold | this process µs/hold | lock waiters mean/max | active backends mean | refused |");
+        text.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|");
         foreach (var f in figures)
         {
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"| {f.Name} | {f.Instances} | {f.Clients} | {f.HoldsPerSecond:N0} | {f.MeanBatch:N1} | {f.P50Ms:N1} | {f.P99Ms:N1} | {f.PostgresCpuPercent:N0}% | {f.PostgresCpuMicrosPerHold:N0} | {f.BenchCpuMicrosPerHold:N0} | {f.Refused:N0} |");
+                $"| {f.Name} | {f.Instances} | {f.Clients} | {f.HoldsPerSecond:N0} | {f.MeanBatch:N1} | {f.P50Ms:N1} | {f.P99Ms:N1} | {f.PostgresCpuPercent:N0}% | {f.PostgresCpuMicrosPerHold:N0} | {f.BenchCpuMicrosPerHold:N0} | {f.LockWaitersMean:N1} / {f.LockWaitersMax} | {f.ActiveBackendsMean:N1} | {f.Refused:N0} |");
         }
         return text.ToString();
     }

@@ -267,7 +267,7 @@ internal static class WrkPhases
     /// Every 100 ms, this database's client backends: waiting for a lock (here: the hot event's row), active, and
     /// connected (the cluster may serve other databases; their backends are not counted).
     /// </summary>
-    private static async Task<(double LockMean, int LockMax, double ActiveMean, int ConnectionsMax)> SampleActivityAsync(
+    internal static async Task<(double LockMean, int LockMax, double ActiveMean, int ConnectionsMax)> SampleActivityAsync(
         NpgsqlDataSource dataSource, CancellationToken stop)
     {
         const string sql = """

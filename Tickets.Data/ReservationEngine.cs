@@ -63,9 +63,6 @@ public sealed partial class ReservationEngine(Database database, ILogger<Reserva
     }
 
     /// <summary>
-    /// Grants the whole batch in one round trip, or nothing: one batch of two statements that PostgreSQL runs
-
-    /// <summary>
     /// A batch of whole-batch statements, prepared on this connection (the pool keeps it prepared) and run with
     /// one generic plan: planning them for every batch costs more than running them. That plan is made with
     /// sequential scans off, so that a plan made while a table was still small — a fresh database, the first
