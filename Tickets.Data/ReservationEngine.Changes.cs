@@ -243,7 +243,7 @@ public sealed partial class ReservationEngine
         var ids = requests.Select(r => r.ReservationId).ToArray();
         var keyed = requests.Where(r => r.Idempotency is not null).ToList();
         ChangeResult[] results;
-        await using (var batch = await PreparedBatchAsync(connection, transaction, ct,
+        await using (var batch = await PreparedBatchAsync(connection, transaction, savepoint: null, ct,
             new NpgsqlBatchCommand(lockSql) { Parameters = { new("Ids", ids) } },
             new NpgsqlBatchCommand(changeAllSql)
             {
