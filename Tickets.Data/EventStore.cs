@@ -134,21 +134,36 @@ public sealed class EventStore(Database database)
         {
             const string sql = $"""
                 with locked as (
-                    select id, capacity as old_capacity from events where id = @Id for no key update
+                    -- The row as it is once locked, and what it becomes.
+                    select id, capacity as old_capacity,
+                           coalesce(@Name, name) as name,
+                           coalesce(@Capacity, capacity) as capacity,
+                           case when @ClearSalesOpensAt then null else coalesce(@SalesOpensAt, sales_opens_at) end as sales_opens_at,
+                           case when @ClearSalesClosesAt then null else coalesce(@SalesClosesAt, sales_closes_at) end as sales_closes_at,
+                           case when @ClearMaxTicketsPerUser then null else coalesce(@MaxTicketsPerUser, max_tickets_per_user) end as max_tickets_per_user,
+                           coalesce(@HoldSeconds, hold_seconds) as hold_seconds
+                    from events
+                    where id = @Id
+                    for no key update
                 ), updated as (
                     update events e set
-                        name = coalesce(@Name, name),
-                        capacity = coalesce(@Capacity, capacity),
-                        available = available + coalesce(@Capacity, capacity) - capacity,
-                        sales_opens_at = case when @ClearSalesOpensAt then null else coalesce(@SalesOpensAt, sales_opens_at) end,
-                        sales_closes_at = case when @ClearSalesClosesAt then null else coalesce(@SalesClosesAt, sales_closes_at) end,
-                        max_tickets_per_user = case when @ClearMaxTicketsPerUser then null else coalesce(@MaxTicketsPerUser, max_tickets_per_user) end,
-                        hold_seconds = coalesce(@HoldSeconds, hold_seconds),
-                        updated_at = now()
-                    from locked
-                    where e.id = locked.id
-                      and coalesce(@Capacity, e.capacity) >= e.held + e.confirmed
-                    returning e.id, e.capacity, locked.old_capacity
+                        name = l.name,
+                        capacity = l.capacity,
+                        available = e.available + l.capacity - e.capacity,
+                        sales_opens_at = l.sales_opens_at,
+                        sales_closes_at = l.sales_closes_at,
+                        max_tickets_per_user = l.max_tickets_per_user,
+                        hold_seconds = l.hold_seconds,
+                        -- Moved only by a change: the same changes applied again leave the row as it was, and send no
+                        -- event.updated (webhook_events_updated, migration 014).
+                        updated_at = case
+                            when (l.name, l.capacity, l.sales_opens_at, l.sales_closes_at, l.max_tickets_per_user, l.hold_seconds)
+                                 is distinct from (e.name, e.capacity, e.sales_opens_at, e.sales_closes_at, e.max_tickets_per_user, e.hold_seconds)
+                            then now() else e.updated_at end
+                    from locked l
+                    where e.id = l.id
+                      and l.capacity >= e.held + e.confirmed
+                    returning e.id, e.capacity, l.old_capacity
                 ), followed as (
                     update ticket_types t
                     set capacity = u.capacity, available = t.available + u.capacity - t.capacity, updated_at = now()

@@ -82,6 +82,11 @@ public sealed class TicketTypeStore(Database database)
                     cross join counted c
                     where c.types < @MaxTypes
                     returning *
+                ), touched as (
+                    -- The event as the API shows it lists its types: it changed (event.updated, migration 014).
+                    update events e set updated_at = now()
+                    from inserted i
+                    where e.id = i.event_id
                 )
                 select {TypeColumnsOfT}
                 from inserted t
@@ -127,22 +132,50 @@ public sealed class TicketTypeStore(Database database)
             const string sql = $"""
                 with ev as (
                     select id from events where id = @EventId for no key update
+                ), changed as (
+                    -- The type under the event's lock (every writer of a type takes it): as it is (o), as it becomes (n).
+                    select o.id, n.*,
+                           (n.name, n.price, n.capacity, n.sales_opens_at, n.sales_closes_at, n.max_tickets_per_user, n.sort_order, n.state)
+                           is distinct from (o.name, o.price, o.capacity, o.sales_opens_at, o.sales_closes_at, o.max_tickets_per_user, o.sort_order, o.state)
+                           as moved
+                    from ev
+                    join ticket_types o on o.id = @TypeId and o.event_id = ev.id
+                    cross join lateral (
+                        select coalesce(@Name, o.name) as name,
+                               coalesce(@Price, o.price) as price,
+                               coalesce(@Capacity, o.capacity) as capacity,
+                               case when @ClearSalesOpensAt then null else coalesce(@SalesOpensAt, o.sales_opens_at) end as sales_opens_at,
+                               case when @ClearSalesClosesAt then null else coalesce(@SalesClosesAt, o.sales_closes_at) end as sales_closes_at,
+                               case when @ClearMaxTicketsPerUser then null else coalesce(@MaxTicketsPerUser, o.max_tickets_per_user) end as max_tickets_per_user,
+                               coalesce(@SortOrder, o.sort_order) as sort_order,
+                               coalesce(@State, o.state) as state
+                    ) n
+                    for no key update of o
+                ), updated as (
+                    update ticket_types t set
+                        name = c.name,
+                        price = c.price,
+                        capacity = c.capacity,
+                        available = t.available + c.capacity - t.capacity,
+                        sales_opens_at = c.sales_opens_at,
+                        sales_closes_at = c.sales_closes_at,
+                        max_tickets_per_user = c.max_tickets_per_user,
+                        sort_order = c.sort_order,
+                        state = c.state,
+                        updated_at = now()
+                    from changed c
+                    where t.id = c.id
+                      and c.capacity >= t.held + t.confirmed
+                    returning t.*, c.moved
+                ), touched as (
+                    -- The event as the API shows it lists its types: a change of one is an event.updated (migration 014).
+                    -- The same changes applied again change nothing and send nothing.
+                    update events e set updated_at = now()
+                    from updated u
+                    where e.id = u.event_id and u.moved
                 )
-                update ticket_types t set
-                    name = coalesce(@Name, name),
-                    price = coalesce(@Price, price),
-                    capacity = coalesce(@Capacity, capacity),
-                    available = available + coalesce(@Capacity, capacity) - capacity,
-                    sales_opens_at = case when @ClearSalesOpensAt then null else coalesce(@SalesOpensAt, sales_opens_at) end,
-                    sales_closes_at = case when @ClearSalesClosesAt then null else coalesce(@SalesClosesAt, sales_closes_at) end,
-                    max_tickets_per_user = case when @ClearMaxTicketsPerUser then null else coalesce(@MaxTicketsPerUser, max_tickets_per_user) end,
-                    sort_order = coalesce(@SortOrder, sort_order),
-                    state = coalesce(@State, state),
-                    updated_at = now()
-                from ev
-                where t.id = @TypeId and t.event_id = ev.id
-                  and coalesce(@Capacity, t.capacity) >= t.held + t.confirmed
-                returning {TypeColumnsOfT}
+                select {TypeColumnsOfT}
+                from updated t
                 """;
             try
             {

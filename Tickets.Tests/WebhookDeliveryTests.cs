@@ -464,6 +464,59 @@ public sealed class WebhookDeliveryTests(PostgresFixture db) : EngineTestBase(db
     }
 
     [Fact]
+    public async Task Event_messages_carry_the_event_as_the_api_shows_it_ticket_types_included()
+    {
+        await SubscribeAsync([WebhookEventTypes.EventUpdated, WebhookEventTypes.EventSoldOut]);
+        var e = await Events.CreateAsync(new NewEvent($"Event {Guid.NewGuid():N}", 3, Currency: "CHF",
+            TicketTypes: [new NewTicketType("Standing", 4500, 2), new NewTicketType("Seated", 7900, 1)]), CancellationToken.None);
+        var renamed = (await Events.UpdateAsync(e.Id, new EventChanges { Name = "Renamed" }, CancellationToken.None)).Event!;
+        var user = await NewUserAsync();
+        var hold = await Engine.HoldAsync(new HoldRequest(user, e.Id, [new HoldLine(e.TicketTypes[0].Id, 2), new HoldLine(e.TicketTypes[1].Id, 1)]), CancellationToken.None);
+        Assert.Equal(HoldOutcome.Held, hold.Outcome);
+        var soldOut = (await Events.GetAsync(e.Id, CancellationToken.None))!;
+
+        using var delivery = Delivery();
+        await DeliverAllAsync(delivery);
+
+        // Each as the API showed the event once its change committed: the types' counters moved with the event's.
+        var received = _receiver.Delivered.Select(Json).ToList();
+        Assert.Equal(["event.updated", "event.sold_out"], received.Select(j => j.GetProperty("type").GetString()!).ToArray());
+        Assert.Equal(JsonSerializer.Serialize(EventResponse.From(renamed), ApiJson.Options), received[0].GetProperty("data").GetRawText());
+        Assert.Equal(JsonSerializer.Serialize(EventResponse.From(soldOut), ApiJson.Options), received[1].GetProperty("data").GetRawText());
+        Assert.Equal([0, 0], received[1].GetProperty("data").GetProperty("ticketTypes").EnumerateArray().Select(t => t.GetProperty("available").GetInt32()).ToArray());
+    }
+
+    [Fact]
+    public async Task A_ticket_type_added_or_changed_is_an_event_updated_and_the_same_change_again_is_not()
+    {
+        await SubscribeAsync([WebhookEventTypes.EventUpdated]);
+        var types = new TicketTypeStore(Db.Database);
+        var e = await NewEventAsync(10);
+        Task<long> UpdatesAsync() => CountAsync("select count(*) from webhook_messages where type = 'event.updated' and subject_id = @Id", new { e.Id });
+
+        var vip = await types.CreateAsync(e.Id, new NewTicketType("VIP", 12000, 2), CancellationToken.None);
+        Assert.Equal(TicketTypeOutcome.Done, vip.Outcome);
+        Assert.Equal(1, await UpdatesAsync());
+        Assert.Equal(TicketTypeOutcome.Done, (await types.UpdateAsync(e.Id, vip.TicketType!.Id, new TicketTypeChanges { Price = 15000 }, CancellationToken.None)).Outcome);
+        Assert.Equal(2, await UpdatesAsync());
+        // Applied again, the same change changes nothing: no message, and the event's updatedAt stays.
+        var before = (await Events.GetAsync(e.Id, CancellationToken.None))!;
+        Assert.Equal(TicketTypeOutcome.Done, (await types.UpdateAsync(e.Id, vip.TicketType!.Id, new TicketTypeChanges { Price = 15000 }, CancellationToken.None)).Outcome);
+        Assert.Equal(EventUpdateOutcome.Updated, (await Events.UpdateAsync(e.Id, new EventChanges { Capacity = 10 }, CancellationToken.None)).Outcome);
+        Assert.Equal(2, await UpdatesAsync());
+        Assert.Equal(before.UpdatedAt, (await Events.GetAsync(e.Id, CancellationToken.None))!.UpdatedAt);
+        // Refused changes send nothing either.
+        Assert.Equal(TicketTypeOutcome.CapacityBelowCommitted, (await types.UpdateAsync(e.Id, vip.TicketType!.Id, new TicketTypeChanges { Capacity = -1 }, CancellationToken.None)).Outcome);
+        Assert.Equal(2, await UpdatesAsync());
+
+        using var delivery = Delivery();
+        await DeliverAllAsync(delivery);
+        var last = _receiver.Delivered.Select(Json).Last();
+        Assert.Equal(JsonSerializer.Serialize(EventResponse.From(before), ApiJson.Options), last.GetProperty("data").GetRawText());
+        Assert.Equal(15000, last.GetProperty("data").GetProperty("ticketTypes").EnumerateArray().Single(t => t.GetProperty("name").GetString() == "VIP").GetProperty("price").GetInt32());
+    }
+
+    [Fact]
     public async Task A_rolled_back_change_emits_nothing()
     {
         await SubscribeAsync([WebhookEventTypes.ReservationConfirmed, WebhookEventTypes.ReservationHeld]);

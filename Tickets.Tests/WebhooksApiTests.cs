@@ -207,6 +207,53 @@ public abstract class WebhooksApiTests(ApiHost host, ITestOutputHelper output) :
         await ProblemAssert.IsProblemAsync(other, 404, ProblemCodes.WebhookNotFound);
     }
 
+    [Fact]
+    public async Task Event_subscribers_get_each_change_of_an_event_and_its_types_with_the_event_as_the_api_shows_it()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var adminToken = await Host.AdminTokenAsync();
+        using var admin = Host.NewClient(adminToken);
+        var secret = (await CreateAsync(admin, new { url = receiver.Url.AbsoluteUri, events = new[] { "event.updated", "event.sold_out" } }))
+            .GetProperty("secret").GetString()!;
+        var e = await Host.CreateEventAsync(adminToken, new
+        {
+            name = "Typed",
+            capacity = 3,
+            currency = "CHF",
+            ticketTypes = new object[] { new { name = "Standing", price = 4500, capacity = 2 }, new { name = "Seated", price = 7900, capacity = 1 } },
+        });
+        async Task<string> EventAsync() => JsonDocument.Parse(await admin.GetStringAsync($"events/{e.Id}")).RootElement.GetRawText();
+
+        using (var added = await admin.PostAsJsonAsync($"events/{e.Id}/ticket-types", new { name = "VIP", price = 12000, capacity = 1 }))
+        {
+            Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        }
+        var afterAdd = await EventAsync();
+        for (var i = 0; i < 2; i++)
+        {
+            // The second time changes nothing and sends nothing.
+            using var changed = await admin.PatchAsJsonAsync($"events/{e.Id}/ticket-types/{e.TicketTypes[1].Id}", new { price = 8900 });
+            Assert.Equal(HttpStatusCode.OK, changed.StatusCode);
+        }
+        var afterChange = await EventAsync();
+        using var buyer = Host.NewClient(await Host.GuestTokenAsync());
+        using (var hold = await buyer.PostAsJsonAsync("reservations/hold", new
+        {
+            eventId = e.Id,
+            items = new[] { new { ticketTypeId = e.TicketTypes[0].Id, quantity = 2 }, new { ticketTypeId = e.TicketTypes[1].Id, quantity = 1 } },
+        }))
+        {
+            Assert.Equal(HttpStatusCode.Created, hold.StatusCode);
+        }
+        var afterSoldOut = await EventAsync();
+
+        await WaitForAsync(() => Task.FromResult(receiver.Delivered.Count >= 3));
+        Assert.All(receiver.Delivered, w => Assert.True(WebhookReceiver.Verify(secret, w)));
+        var bodies = receiver.Delivered.Select(w => JsonDocument.Parse(w.Body).RootElement).ToList();
+        Assert.Equal(["event.updated", "event.updated", "event.sold_out"], bodies.Select(b => b.GetProperty("type").GetString()!).ToArray());
+        Assert.Equal([afterAdd, afterChange, afterSoldOut], bodies.Select(b => b.GetProperty("data").GetRawText()).ToArray());
+    }
+
     private async Task WaitForAsync(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
