@@ -71,11 +71,11 @@ internal sealed class BenchReport(BenchSettings settings, string commit)
     /// the first phase measured after a 10 s warm-up of its own paid several times the CPU per request of the later
     /// rounds.
     /// </summary>
-    public async Task WarmUpServerAsync(BenchTarget target, BenchOperation operation, int connections, TimeSpan duration)
+    public async Task WarmUpServerAsync(BenchTarget target, BenchOperation operation, int connections, TimeSpan duration, string? with = null)
     {
         using var client = NewClient(target, connections);
         await Drive(client, connections, operation, Task.Delay(duration), record: false);
-        Console.WriteLine($"server warm-up: {duration.TotalSeconds:N0} s of holds at {connections} connections, not measured");
+        Console.WriteLine($"server warm-up: {duration.TotalSeconds:N0} s of holds at {connections} connections{(with is null ? "" : ", " + with)}, not measured");
     }
 
     private static HttpClient NewClient(BenchTarget target, int connections) =>
