@@ -213,14 +213,19 @@ public sealed class WebhookStore(Database database)
 
     /// <summary>
     /// Makes a message of the subscription due now, whatever its state (a dead letter, a delivered message, one
-    /// waiting for its next retry), with a fresh retry window. False when there is no such message.
+    /// waiting for its next retry, one being sent), with a fresh retry window. False when there is no such message.
     /// </summary>
+    /// <remarks>
+    /// An attempt in flight loses its lease, so its outcome is ignored when its round records it (RecordAsync):
+    /// recorded as delivered, it used to undo the re-send. The message goes again, with the same webhook-id.
+    /// </remarks>
     public Task<bool> ResendAsync(Guid subscriptionId, Guid messageId, CancellationToken cancellationToken) =>
         database.WithConnectionAsync(async (connection, ct) =>
         {
             const string sql = """
                 update webhook_messages
-                set status = 'pending', next_attempt_at = clock_timestamp(), retrying_since = clock_timestamp(), delivered_at = null
+                set status = 'pending', next_attempt_at = clock_timestamp(), retrying_since = clock_timestamp(), delivered_at = null,
+                    locked_until = null
                 where id = @MessageId and subscription_id = @SubscriptionId
                 """;
             return await connection.ExecuteAsync(new CommandDefinition(sql, new { MessageId = messageId, SubscriptionId = subscriptionId }, cancellationToken: ct)) > 0;

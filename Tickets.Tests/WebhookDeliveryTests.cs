@@ -706,6 +706,27 @@ public sealed class WebhookDeliveryTests(PostgresFixture db) : EngineTestBase(db
     }
 
     [Fact]
+    public async Task A_message_re_sent_while_an_attempt_is_in_flight_goes_again()
+    {
+        var (subscription, _) = await SubscribeAsync([WebhookEventTypes.ReservationHeld]);
+        var reservation = await HoldAsync((await NewEventAsync(5)).Id);
+        var inFlight = Assert.Single(await Store.ClaimAsync(200, TimeSpan.FromMinutes(1), CancellationToken.None));
+
+        // An admin re-sends it while that attempt is being sent; the attempt then succeeds and its round records it.
+        Assert.True(await Store.ResendAsync(subscription, inFlight.Id, CancellationToken.None));
+        var summary = await Store.RecordAsync([new WebhookAttemptResult(inFlight.Id, inFlight.Attempts, WebhookAttemptOutcome.Delivered,
+            DateTime.UtcNow, 5, 200, null, null, TimeSpan.Zero)], TimeSpan.FromDays(1), TimeSpan.FromDays(1), CancellationToken.None);
+
+        // The re-send stands: the outcome of the attempt that lost its lease is ignored, and the message goes again.
+        Assert.Equal(0, summary.Delivered);
+        using var delivery = Delivery();
+        await DeliverAllAsync(delivery);
+        var sent = Assert.Single(_receiver.Delivered);
+        Assert.Equal(inFlight.Id.ToString(), sent.Id);
+        Assert.Equal(reservation, Json(sent).GetProperty("data").GetProperty("id").GetGuid());
+    }
+
+    [Fact]
     public async Task A_message_committed_before_a_crash_is_delivered_by_the_next_process()
     {
         await SubscribeAsync([WebhookEventTypes.ReservationHeld]);
